@@ -1,0 +1,60 @@
+// buildApp(config, deps) → a ready-to-listen Fastify instance. The server and the tests
+// build it the same way; plugins are registered here in one readable list.
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { DestinationStream } from 'pino'
+import type { Config } from './config.js'
+import { loggerOptions } from './logger.js'
+import { installErrorHandler } from './error-handler.js'
+import { redisPlugin, type RedisClient } from './infra/redis.js'
+import { dbPlugin, type Sql } from './infra/db.js'
+import { healthRoutes } from './ops/health-routes.js'
+
+export interface AppDeps {
+  /** an existing Redis client (the caller closes it) */
+  redis?: RedisClient
+  /** an existing postgres.js pool (the caller closes it) */
+  sql?: Sql
+  /** where log lines go (tests capture them) */
+  logStream?: DestinationStream
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+  }
+}
+
+// A response finished after close() began would otherwise leave its keep-alive socket open
+// and hold the shutdown until the grace period runs out: tell the client to hang up.
+function closeKeepAliveOnShutdown (app: FastifyInstance): void {
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
+}
+
+export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config, deps.logStream),
+    trustProxy: config.trustProxy,
+    genReqId: () => randomUUID(),
+    bodyLimit: 64 * 1024, // the API takes small JSON bodies; anything larger is a 413
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000, // longer than a typical load balancer's idle timeout
+    return503OnClosing: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('config', config)
+  installErrorHandler(app)
+  closeKeepAliveOnShutdown(app)
+
+  await app.register(redisPlugin, { config, ...(deps.redis ? { client: deps.redis } : {}) })
+  await app.register(dbPlugin, { config, ...(deps.sql ? { sql: deps.sql } : {}) })
+
+  await app.register(healthRoutes, { config })
+
+  return app
+}

@@ -1,0 +1,225 @@
+// Every setting comes from the environment through one TypeBox schema. A bad value is
+// reported per variable (name, what is wrong, the expected form) and never echoed when
+// it is a secret; the caller prints the lines and exits 1 before listening.
+import { randomBytes } from 'node:crypto'
+import { Type, type TString } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { parseDuration, DURATION_PATTERN } from './duration.js'
+
+const BOOL = '^(true|false|1|0|yes|no|on|off)$'
+const INT = '^[0-9]+$'
+
+interface VarOptions {
+  default?: string
+  pattern?: string
+  /** the expected form, shown when the value is bad */
+  form: string
+  /** never print the value */
+  secret?: boolean
+}
+
+function v(opts: VarOptions): TString {
+  return Type.String({
+    ...(opts.default !== undefined ? { default: opts.default } : {}),
+    ...(opts.pattern ? { pattern: opts.pattern } : {}),
+    description: opts.form,
+    ...(opts.secret ? { 'x-secret': true } : {})
+  })
+}
+
+export const EnvSchema = Type.Object({
+  NODE_ENV: v({ default: 'development', pattern: '^(development|production|test)$', form: 'development, production or test' }),
+  PORT: v({ default: '3000', pattern: INT, form: 'a TCP port from 1 to 65535' }),
+  HOST: v({ default: '127.0.0.1', pattern: '^\\S+$', form: 'an interface address such as 0.0.0.0 or 127.0.0.1' }),
+  LOG_LEVEL: v({ default: 'info', pattern: '^(fatal|error|warn|info|debug|trace|silent)$', form: 'fatal, error, warn, info, debug, trace or silent' }),
+  TRUST_PROXY: v({ default: 'false', pattern: BOOL, form: 'true or false (true behind a load balancer that sets X-Forwarded-For)' }),
+
+  REDIS_URL: v({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://', form: 'redis://[user:pass@]host:port[/db]' }),
+  REDIS_CLUSTER_NODES: v({ default: '', pattern: '^$|^[^,\\s]+:[0-9]+(,[^,\\s]+:[0-9]+)*$', form: 'empty, or host:port[,host:port…] of Redis Cluster seed nodes' }),
+  REDIS_KEY_PREFIX: v({ default: 'hallpass:', pattern: '^[A-Za-z0-9:_.-]{0,64}$', form: 'up to 64 of A-Z a-z 0-9 : _ . -' }),
+
+  DATABASE_URL: v({ default: 'postgres://hallpass_app@127.0.0.1:5432/hallpass', pattern: '^postgres(ql)?://', form: 'postgres://user[:pass]@host:port/db (the hallpass_app role)', secret: true }),
+  DATABASE_ADMIN_URL: v({ default: 'postgres://postgres@127.0.0.1:5432/hallpass', pattern: '^postgres(ql)?://', form: 'postgres://user[:pass]@host:port/db (owner of the schema, for migrations)', secret: true }),
+  PG_POOL_MAX: v({ default: '10', pattern: INT, form: 'an integer from 1 to 200' }),
+  PG_STATEMENT_TIMEOUT: v({ default: '5s', pattern: DURATION_PATTERN, form: 'a duration such as 5000ms, 5s or 1m' }),
+  MIGRATE_ON_START: v({ default: '', pattern: '^$|' + BOOL, form: 'true or false (default: true outside production)' }),
+
+  SESSION_IDLE_TIMEOUT: v({ default: '24h', pattern: DURATION_PATTERN, form: 'a duration such as 900, 15m, 24h or 30d (seconds when bare)' }),
+  SESSION_ABSOLUTE_TIMEOUT: v({ default: '30d', pattern: DURATION_PATTERN, form: 'a duration such as 900, 15m, 24h or 30d (seconds when bare)' }),
+  SESSION_TOUCH_INTERVAL: v({ default: '60s', pattern: DURATION_PATTERN, form: 'a duration such as 30s or 1m (seconds when bare)' }),
+  MAX_SESSIONS_PER_USER: v({ default: '5', pattern: INT, form: 'an integer from 1 to 1000' }),
+  COOKIE_SECURE: v({ default: 'auto', pattern: '^auto$|' + BOOL, form: 'auto (Secure in production), true or false' }),
+
+  JWT_ACCESS_SECRET: v({ default: '', form: 'at least 32 bytes of random text', secret: true }),
+  JWT_ACCESS_TTL: v({ default: '15m', pattern: DURATION_PATTERN, form: 'a duration such as 900 or 15m' }),
+  JWT_ISSUER: v({ default: 'hallpass', pattern: '^\\S+$', form: 'a non-empty string without spaces' }),
+  JWT_AUDIENCE: v({ default: 'hallpass-api', pattern: '^\\S+$', form: 'a non-empty string without spaces' }),
+  REFRESH_TOKEN_TTL: v({ default: '30d', pattern: DURATION_PATTERN, form: 'a duration such as 30d' }),
+  REFRESH_REUSE_GRACE: v({ default: '10s', pattern: DURATION_PATTERN, form: 'a duration such as 10s' }),
+
+  NEW_AUTH_ENABLED: v({ default: 'true', pattern: BOOL, form: 'true or false' }),
+  NEW_AUTH_PERCENTAGE: v({ default: '100', pattern: INT, form: 'an integer from 0 to 100' }),
+  ROLLBACK_MODE: v({ default: 'false', pattern: BOOL, form: 'true or false' }),
+  SECURITY_LOCKDOWN: v({ default: 'false', pattern: BOOL, form: 'true or false' }),
+
+  ALLOWED_ORIGINS: v({ default: 'http://localhost:3000,http://127.0.0.1:3000', pattern: '^$|^https?://[^,\\s/]+(,https?://[^,\\s/]+)*$', form: 'comma-separated origins such as https://app.example.com (scheme://host[:port], no path)' })
+})
+
+export interface Config {
+  readonly nodeEnv: 'development' | 'production' | 'test'
+  readonly isProduction: boolean
+  readonly port: number
+  readonly host: string
+  readonly logLevel: string
+  readonly trustProxy: boolean
+  readonly redis: { readonly url: string; readonly clusterNodes: readonly { host: string; port: number }[]; readonly keyPrefix: string }
+  readonly db: { readonly url: string; readonly adminUrl: string; readonly poolMax: number; readonly statementTimeoutMs: number }
+  readonly migrateOnStart: boolean
+  readonly session: {
+    readonly idleTimeoutMs: number
+    readonly absoluteTimeoutMs: number
+    readonly touchIntervalMs: number
+    readonly maxPerUser: number
+    readonly cookieSecure: boolean
+    /** `__Host-sid` whenever the cookie is Secure (the prefix requires it), else `sid` */
+    readonly cookieName: string
+  }
+  readonly jwt: { readonly accessSecret: string; readonly accessTtlMs: number; readonly issuer: string; readonly audience: string }
+  readonly refresh: { readonly ttlMs: number; readonly reuseGraceMs: number }
+  readonly rollout: {
+    readonly newAuthEnabled: boolean
+    readonly newAuthPercentage: number
+    readonly rollbackMode: boolean
+    readonly securityLockdown: boolean
+  }
+  readonly allowedOrigins: readonly string[]
+}
+
+export type Env = Record<string, string | undefined>
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super('invalid configuration:\n' + problems.join('\n'))
+    this.name = 'ConfigError'
+  }
+}
+
+const MIN_SECRET_BYTES = 32
+
+function bool (s: string): boolean {
+  return /^(true|1|yes|on)$/i.test(s)
+}
+
+/**
+ * Reads the environment. Throws ConfigError listing every bad variable; returns the frozen
+ * config and warnings to log (e.g. a generated development secret).
+ */
+export function parseConfig (env: Env = process.env): { config: Config; warnings: string[] } {
+  const raw: Record<string, string> = {}
+  const problems: string[] = []
+  const props = EnvSchema.properties as Record<string, TString>
+
+  for (const [name, schema] of Object.entries(props)) {
+    const given = env[name]
+    const value = given === undefined ? (schema.default as string) : given.trim()
+    raw[name] = value
+    if (!Value.Check(schema, value)) {
+      const shown = (schema as { 'x-secret'?: boolean })['x-secret'] ? '(value hidden)' : JSON.stringify(value)
+      problems.push(`${name}: ${shown} is not valid; expected ${schema.description}`)
+    }
+  }
+  const r = raw as Record<keyof typeof EnvSchema.properties, string>
+
+  const intIn = (name: keyof typeof r, min: number, max: number): number => {
+    const n = Number(r[name])
+    if (Number.isInteger(n) && (n < min || n > max) && !problems.some(p => p.startsWith(name + ':'))) {
+      problems.push(`${name}: ${n} is out of range; expected an integer from ${min} to ${max}`)
+    }
+    return n
+  }
+  const durationMs = (name: keyof typeof r, minMs: number): number => {
+    const ms = parseDuration(r[name])
+    if (ms !== null && ms < minMs && !problems.some(p => p.startsWith(name + ':'))) {
+      problems.push(`${name}: ${r[name]} is too short; expected at least ${minMs} ms`)
+    }
+    return ms ?? 0
+  }
+
+  const nodeEnv = r.NODE_ENV as Config['nodeEnv']
+  const isProduction = nodeEnv === 'production'
+  const port = intIn('PORT', 1, 65535)
+  const poolMax = intIn('PG_POOL_MAX', 1, 200)
+  const maxPerUser = intIn('MAX_SESSIONS_PER_USER', 1, 1000)
+  const percentage = intIn('NEW_AUTH_PERCENTAGE', 0, 100)
+  const idleTimeoutMs = durationMs('SESSION_IDLE_TIMEOUT', 1000)
+  const absoluteTimeoutMs = durationMs('SESSION_ABSOLUTE_TIMEOUT', 1000)
+  const touchIntervalMs = durationMs('SESSION_TOUCH_INTERVAL', 0)
+  const accessTtlMs = durationMs('JWT_ACCESS_TTL', 1000)
+  const refreshTtlMs = durationMs('REFRESH_TOKEN_TTL', 1000)
+  const reuseGraceMs = durationMs('REFRESH_REUSE_GRACE', 0)
+  const statementTimeoutMs = durationMs('PG_STATEMENT_TIMEOUT', 100)
+
+  if (absoluteTimeoutMs && idleTimeoutMs && absoluteTimeoutMs < idleTimeoutMs) {
+    problems.push(`SESSION_ABSOLUTE_TIMEOUT: ${r.SESSION_ABSOLUTE_TIMEOUT} is shorter than SESSION_IDLE_TIMEOUT (${r.SESSION_IDLE_TIMEOUT}); expected absolute >= idle`)
+  }
+
+  const warnings: string[] = []
+  let accessSecret = r.JWT_ACCESS_SECRET
+  if (Buffer.byteLength(accessSecret) < MIN_SECRET_BYTES) {
+    if (isProduction) {
+      problems.push(`JWT_ACCESS_SECRET: ${accessSecret ? 'too short' : 'missing'}; expected at least ${MIN_SECRET_BYTES} bytes of random text`)
+    } else {
+      warnings.push(`JWT_ACCESS_SECRET is ${accessSecret ? 'shorter than 32 bytes' : 'unset'}: generated a random one for this process (legacy tokens will not survive a restart); set it in production`)
+      accessSecret = randomBytes(48).toString('base64url')
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const cookieSecure = r.COOKIE_SECURE === 'auto' ? isProduction : bool(r.COOKIE_SECURE)
+  const config: Config = {
+    nodeEnv,
+    isProduction,
+    port,
+    host: r.HOST,
+    logLevel: r.LOG_LEVEL,
+    trustProxy: bool(r.TRUST_PROXY),
+    redis: {
+      url: r.REDIS_URL,
+      clusterNodes: r.REDIS_CLUSTER_NODES
+        ? r.REDIS_CLUSTER_NODES.split(',').map(hp => {
+          const i = hp.lastIndexOf(':')
+          return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) }
+        })
+        : [],
+      keyPrefix: r.REDIS_KEY_PREFIX
+    },
+    db: { url: r.DATABASE_URL, adminUrl: r.DATABASE_ADMIN_URL, poolMax, statementTimeoutMs },
+    migrateOnStart: r.MIGRATE_ON_START === '' ? !isProduction : bool(r.MIGRATE_ON_START),
+    session: {
+      idleTimeoutMs,
+      absoluteTimeoutMs,
+      touchIntervalMs,
+      maxPerUser,
+      cookieSecure,
+      cookieName: cookieSecure ? '__Host-sid' : 'sid'
+    },
+    jwt: { accessSecret, accessTtlMs, issuer: r.JWT_ISSUER, audience: r.JWT_AUDIENCE },
+    refresh: { ttlMs: refreshTtlMs, reuseGraceMs },
+    rollout: {
+      newAuthEnabled: bool(r.NEW_AUTH_ENABLED),
+      newAuthPercentage: percentage,
+      rollbackMode: bool(r.ROLLBACK_MODE),
+      securityLockdown: bool(r.SECURITY_LOCKDOWN)
+    },
+    allowedOrigins: r.ALLOWED_ORIGINS ? r.ALLOWED_ORIGINS.split(',') : []
+  }
+  return { config: deepFreeze(config), warnings }
+}
+
+function deepFreeze<T> (o: T): T {
+  for (const value of Object.values(o as object)) {
+    if (value && typeof value === 'object') deepFreeze(value)
+  }
+  return Object.freeze(o)
+}

@@ -1,0 +1,69 @@
+// One ioredis client (single node or Cluster) that fails fast: no long offline queue, a
+// bounded retry per command and short timeouts, so a dead Redis gives a quick, clear
+// error instead of hung requests. Reconnection keeps trying in the background.
+import { Redis, Cluster, type RedisOptions } from 'ioredis'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+
+export type RedisClient = Redis | Cluster
+
+const FAIL_FAST: RedisOptions = {
+  connectTimeout: 2000,
+  commandTimeout: 2000,
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  retryStrategy: (times: number) => Math.min(100 * times, 2000)
+}
+
+export function createRedis (config: Config['redis'], extra: RedisOptions = {}): RedisClient {
+  if (config.clusterNodes.length > 0) {
+    const url = new URL(config.url)
+    return new Cluster([...config.clusterNodes], {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: FAIL_FAST.retryStrategy,
+      redisOptions: {
+        ...FAIL_FAST,
+        ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+        ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+        ...extra
+      }
+    })
+  }
+  return new Redis(config.url, { ...FAIL_FAST, ...extra })
+}
+
+/** resolves when the client is ready, or after `ms` (the app still starts; readiness reports it) */
+export function waitForReady (client: RedisClient, ms: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true)
+  return new Promise(resolve => {
+    const done = (ok: boolean): void => { clearTimeout(timer); client.off('ready', onReady); resolve(ok) }
+    const onReady = (): void => done(true)
+    const timer = setTimeout(() => done(false), ms)
+    client.once('ready', onReady)
+  })
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    redis: RedisClient
+  }
+}
+
+export const redisPlugin = fp<{ config: Config; client?: RedisClient }>(async (app, opts) => {
+  const client = opts.client ?? createRedis(opts.config.redis)
+  // a failed connection attempt is logged once per state change, not per retry
+  let lastError = ''
+  client.on('error', (err: Error) => {
+    if (err.message !== lastError) app.log.warn({ err: err.message }, 'redis error')
+    lastError = err.message
+  })
+  client.on('ready', () => { lastError = '' })
+  app.decorate<RedisClient>('redis', client)
+  app.addHook('onReady', async () => {
+    if (!(await waitForReady(client, 3000))) app.log.warn('redis not ready yet; readiness will report it')
+  })
+  app.addHook('onClose', async () => {
+    if (opts.client) return // the caller owns it
+    await client.quit().catch(() => client.disconnect())
+  })
+}, { name: 'redis' })

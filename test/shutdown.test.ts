@@ -1,0 +1,31 @@
+// SIGTERM: stop accepting, finish what is in flight, close Redis and Postgres, exit 0 in 10 s.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { testEnv } from './helper.js'
+
+t.test('SIGTERM closes gracefully with exit 0', async t => {
+  const port = String(20000 + Math.floor(Math.random() * 20000))
+  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
+    env: { ...process.env, ...testEnv({ PORT: port, LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' }) },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout.on('data', d => { out += d })
+  child.stderr.on('data', d => { out += d })
+  const deadline = Date.now() + 20_000
+  while (!/Server listening/.test(out) && Date.now() < deadline) await new Promise(r => setTimeout(r, 100))
+  t.match(out, /Server listening/, 'started')
+
+  const inFlight = fetch(`http://127.0.0.1:${port}/api/health/ready`)
+  await new Promise(r => setTimeout(r, 5))
+  const started = Date.now()
+  child.kill('SIGTERM')
+  const res = await inFlight
+  t.equal(res.status, 200, 'the request in flight completes')
+  const [code] = await once(child, 'exit')
+  t.equal(code, 0)
+  t.ok(Date.now() - started < 10_000, 'within 10 s')
+  t.match(out, /closing/)
+  await t.rejects(fetch(`http://127.0.0.1:${port}/api/health`), 'no longer accepting')
+})
