@@ -9,7 +9,14 @@ import { loggerOptions } from './logger.js'
 import { installErrorHandler } from './error-handler.js'
 import { redisPlugin, type RedisClient } from './infra/redis.js'
 import { dbPlugin, type Sql } from './infra/db.js'
+import cookie from '@fastify/cookie'
 import { healthRoutes } from './ops/health-routes.js'
+import { openapiPlugin } from './ops/openapi.js'
+import { securityHeaders } from './ops/security-headers.js'
+import { auditPlugin } from './ops/audit.js'
+import { authenticatePlugin } from './auth/authenticate.js'
+import { csrfOriginCheck } from './auth/csrf.js'
+import { rateLimitPlugin } from './auth/rate-limits.js'
 
 export interface AppDeps {
   /** an existing Redis client (the caller closes it) */
@@ -54,6 +61,16 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(redisPlugin, { config, ...(deps.redis ? { client: deps.redis } : {}) })
   await app.register(dbPlugin, { config, ...(deps.sql ? { sql: deps.sql } : {}) })
 
+  // infrastructure and cross-cutting hooks, in the order they run on a request
+  await app.register(openapiPlugin) // first: it collects the schemas of every route below
+  await app.register(cookie)
+  await app.register(securityHeaders, { config })
+  await app.register(auditPlugin)
+  await app.register(authenticatePlugin, { config })
+  await app.register(csrfOriginCheck, { config })
+  await app.register(rateLimitPlugin, { config })
+
+  // routes
   await app.register(healthRoutes, { config })
 
   return app

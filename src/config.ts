@@ -8,6 +8,7 @@ import { parseDuration, DURATION_PATTERN } from './duration.js'
 
 const BOOL = '^(true|false|1|0|yes|no|on|off)$'
 const INT = '^[0-9]+$'
+const RATE = '^[0-9]+/[0-9]+(ms|s|m|h|d)?$'
 
 interface VarOptions {
   default?: string
@@ -62,6 +63,12 @@ export const EnvSchema = Type.Object({
   ROLLBACK_MODE: v({ default: 'false', pattern: BOOL, form: 'true or false' }),
   SECURITY_LOCKDOWN: v({ default: 'false', pattern: BOOL, form: 'true or false' }),
 
+  RATE_LIMIT_LOGIN: v({ default: '100/15m', pattern: RATE, form: 'max/window such as 100/15m (per client IP, shared by all instances)' }),
+  RATE_LIMIT_REFRESH: v({ default: '50/15m', pattern: RATE, form: 'max/window such as 50/15m' }),
+  RATE_LIMIT_LOGOUT: v({ default: '20/1h', pattern: RATE, form: 'max/window such as 20/1h' }),
+  LOGIN_BACKOFF_THRESHOLD: v({ default: '5', pattern: INT, form: 'failed logins of one account before it is slowed down, 1 to 1000' }),
+  LOGIN_BACKOFF_MAX: v({ default: '15m', pattern: DURATION_PATTERN, form: 'the longest lockout of one account, such as 15m' }),
+
   ALLOWED_ORIGINS: v({ default: 'http://localhost:3000,http://127.0.0.1:3000', pattern: '^$|^https?://[^,\\s/]+(,https?://[^,\\s/]+)*$', form: 'comma-separated origins such as https://app.example.com (scheme://host[:port], no path)' })
 })
 
@@ -92,8 +99,12 @@ export interface Config {
     readonly rollbackMode: boolean
     readonly securityLockdown: boolean
   }
+  readonly rateLimits: { readonly login: RateLimit; readonly refresh: RateLimit; readonly logout: RateLimit }
+  readonly loginBackoff: { readonly threshold: number; readonly maxMs: number }
   readonly allowedOrigins: readonly string[]
 }
+
+export interface RateLimit { readonly max: number; readonly windowMs: number }
 
 export type Env = Record<string, string | undefined>
 
@@ -159,6 +170,18 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
   const reuseGraceMs = durationMs('REFRESH_REUSE_GRACE', 0)
   const statementTimeoutMs = durationMs('PG_STATEMENT_TIMEOUT', 100)
 
+  const backoffThreshold = intIn('LOGIN_BACKOFF_THRESHOLD', 1, 1000)
+  const backoffMaxMs = durationMs('LOGIN_BACKOFF_MAX', 1000)
+  const rate = (name: keyof typeof r): RateLimit => {
+    const [max, window] = r[name].split('/')
+    const windowMs = parseDuration(window ?? '') ?? 0
+    if (Value.Check(props[name]!, r[name]) && (Number(max) < 1 || windowMs < 1000)) {
+      problems.push(`${name}: ${r[name]} is too small; expected at least 1 request per window of at least 1s`)
+    }
+    return { max: Number(max), windowMs }
+  }
+  const rateLimits = { login: rate('RATE_LIMIT_LOGIN'), refresh: rate('RATE_LIMIT_REFRESH'), logout: rate('RATE_LIMIT_LOGOUT') }
+
   if (absoluteTimeoutMs && idleTimeoutMs && absoluteTimeoutMs < idleTimeoutMs) {
     problems.push(`SESSION_ABSOLUTE_TIMEOUT: ${r.SESSION_ABSOLUTE_TIMEOUT} is shorter than SESSION_IDLE_TIMEOUT (${r.SESSION_IDLE_TIMEOUT}); expected absolute >= idle`)
   }
@@ -212,6 +235,8 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
       rollbackMode: bool(r.ROLLBACK_MODE),
       securityLockdown: bool(r.SECURITY_LOCKDOWN)
     },
+    rateLimits,
+    loginBackoff: { threshold: backoffThreshold, maxMs: backoffMaxMs },
     allowedOrigins: r.ALLOWED_ORIGINS ? r.ALLOWED_ORIGINS.split(',') : []
   }
   return { config: deepFreeze(config), warnings }

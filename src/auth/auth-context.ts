@@ -1,0 +1,27 @@
+// Who is calling: set by the authenticate hook on every request, null when nobody is.
+// `mode` says which system vouched for the caller during the JWT → session transition.
+export type Role = 'user' | 'admin'
+
+export interface SessionAuth {
+  mode: 'session'
+  userId: string
+  role: Role
+  sessionPublicId: string
+}
+
+export interface LegacyAuth {
+  mode: 'legacy'
+  userId: string
+  role: Role
+  jti: string
+  /** epoch ms when the access token expires */
+  expiresAt: number
+}
+
+export type AuthContext = SessionAuth | LegacyAuth
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | null
+  }
+}

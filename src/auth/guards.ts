@@ -1,0 +1,20 @@
+// Route-level guards, used as `onRequest: requireUser` so an anonymous request is refused
+// before its body is even read.
+import type { FastifyRequest } from 'fastify'
+import { Errors } from '../errors.js'
+import type { AuthContext } from './auth-context.js'
+
+export async function requireUser (request: FastifyRequest): Promise<void> {
+  if (!request.auth) throw new Errors.AUTH_REQUIRED()
+}
+
+export async function requireAdmin (request: FastifyRequest): Promise<void> {
+  if (!request.auth) throw new Errors.AUTH_REQUIRED()
+  if (request.auth.role !== 'admin') throw new Errors.AUTH_FORBIDDEN()
+}
+
+/** the caller of a route guarded by requireUser/requireAdmin */
+export function authOf (request: FastifyRequest): AuthContext {
+  if (!request.auth) throw new Errors.AUTH_REQUIRED()
+  return request.auth
+}
