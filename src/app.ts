@@ -15,6 +15,10 @@ import { openapiPlugin } from './ops/openapi.js'
 import { securityHeaders } from './ops/security-headers.js'
 import { auditPlugin } from './ops/audit.js'
 import { authenticatePlugin } from './auth/authenticate.js'
+import { sessionsPlugin } from './auth/sessions-plugin.js'
+import { authRoutes } from './auth/auth-routes.js'
+import { sessionRoutes } from './auth/session-routes.js'
+import { adminRoutes } from './ops/admin-routes.js'
 import { csrfOriginCheck } from './auth/csrf.js'
 import { rateLimitPlugin } from './auth/rate-limits.js'
 
@@ -66,12 +70,16 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(cookie)
   await app.register(securityHeaders, { config })
   await app.register(auditPlugin)
+  await app.register(sessionsPlugin, { config })
   await app.register(authenticatePlugin, { config })
   await app.register(csrfOriginCheck, { config })
   await app.register(rateLimitPlugin, { config })
 
   // routes
   await app.register(healthRoutes, { config })
+  await app.register(authRoutes, { config })
+  await app.register(sessionRoutes, { config })
+  await app.register(adminRoutes)
 
   return app
 }

@@ -5,6 +5,7 @@ export type Role = 'user' | 'admin'
 export interface SessionAuth {
   mode: 'session'
   userId: string
+  email: string
   role: Role
   sessionPublicId: string
 }
@@ -12,6 +13,7 @@ export interface SessionAuth {
 export interface LegacyAuth {
   mode: 'legacy'
   userId: string
+  email: string
   role: Role
   jti: string
   /** epoch ms when the access token expires */

@@ -1,8 +1,49 @@
-// PLACEHOLDER: sets request.auth
+// The authenticate hook: one Redis round trip for a session cookie (read + sliding touch in
+// one Lua call) and no Postgres work. Sets request.auth or leaves it null; routes decide
+// whether they need it (guards.ts). A malformed cookie never reaches Redis.
 import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import './auth-context.js'
+import { browserFamily } from './device.js'
+import type { ValidSession } from './session-store.js'
 
-export const authenticatePlugin = fp<{ config: Config }>(async app => {
+const ANOMALY_MEMORY = 10_000
+
+export const authenticatePlugin = fp<{ config: Config }>(async (app, { config }) => {
+  const cookieName = config.session.cookieName
+  // one SESSION_ANOMALY row per session and new (ip, browser), not one per request
+  const reported = new Set<string>()
+
+  const checkAnomaly = (request: FastifyRequest, s: ValidSession): void => {
+    const ua = request.headers['user-agent'] ?? ''
+    if (s.ip === request.ip && s.userAgent === ua.slice(0, 512)) return
+    const browser = s.userAgent === ua ? s.device.browser : browserFamily(ua)
+    const ipChanged = s.ip !== request.ip
+    const browserChanged = browser !== s.device.browser
+    if (!ipChanged && !browserChanged) return
+    const key = `${s.publicId}|${request.ip}|${browser}`
+    if (reported.has(key)) return
+    if (reported.size >= ANOMALY_MEMORY) reported.clear()
+    reported.add(key)
+    app.audit.record({
+      type: 'SESSION_ANOMALY',
+      userId: s.userId,
+      sessionPublicId: s.publicId,
+      ip: request.ip,
+      userAgent: ua,
+      details: { ipChanged, browserChanged, loginIp: s.ip, loginBrowser: s.device.browser, browser }
+    })
+  }
+
   app.decorateRequest('auth', null)
-}, { name: 'authenticate' })
+  app.addHook('onRequest', async request => {
+    const token = request.cookies[cookieName]
+    if (!token) return
+    const session = await app.sessions.validate(token)
+    if (!session) return
+    request.auth = { mode: 'session', userId: session.userId, email: session.email, role: session.role, sessionPublicId: session.publicId }
+    if (session.touched) app.sessionMirror.seen(session.publicId, session.lastSeenAt)
+    checkAnomaly(request, session)
+  })
+}, { name: 'authenticate', dependencies: ['sessions', 'audit'] })

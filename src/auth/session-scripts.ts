@@ -1,0 +1,144 @@
+// The Lua scripts of the session store. Each runs atomically in Redis, so a read and its
+// sliding touch, or a session and its per-user index, can never be seen half-changed.
+//
+// Keys: every key of one user carries the hash tag {<user tag>}, so a script that touches a
+// session and the user's index stays in one slot and runs unchanged on Redis Cluster. The
+// scripts derive session keys from index members (same tag, same slot).
+//
+// Session hash fields: uid, em (email, so /me needs no Postgres), role, pid (public id), cre, seen, idle (idle expiry), abs
+// (absolute expiry), ip, ua, dev (JSON device). Times are epoch ms from Redis' own clock,
+// so every instance agrees on them.
+//
+// Index: a sorted set, member "<publicId>:<session key suffix>", score = created at.
+
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`
+
+// member "<pid>:<hash>" → pid, hash
+const SPLIT = `
+local function split(m)
+  local sep = string.find(m, ':', 1, true)
+  return string.sub(m, 1, sep - 1), string.sub(m, sep + 1)
+end
+local function revoked_message(pid, uid, reason)
+  return cjson.encode({ publicId = pid, userId = uid, reason = reason })
+end
+`
+
+/**
+ * KEYS[1] session, KEYS[2] index.
+ * ARGV: sessionKeyPrefix, suffix, uid, role, pid, ip, ua, dev, idleMs, absMs, maxSessions,
+ *       channel, absCapAt (epoch ms, 0 = none: an upgrade keeps a shorter remaining lifetime), email
+ * Returns { createdAt, idleExpiresAt, absoluteExpiresAt, evicted publicIds... }.
+ */
+export const CREATE = NOW + SPLIT + `
+local prefix, suffix, uid, pid = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
+local idle = now + tonumber(ARGV[9])
+local abs = now + tonumber(ARGV[10])
+local cap = tonumber(ARGV[13])
+if cap > 0 and cap < abs then abs = cap end
+if abs < idle then idle = abs end
+
+-- drop index members whose session expired, then make room for the new one
+local live = {}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  local _, h = split(m)
+  if redis.call('EXISTS', prefix .. h) == 1 then
+    table.insert(live, m)
+  else
+    redis.call('ZREM', KEYS[2], m)
+  end
+end
+local evicted = {}
+local excess = #live - (tonumber(ARGV[11]) - 1)
+for i = 1, excess do
+  local opid, h = split(live[i])
+  redis.call('DEL', prefix .. h)
+  redis.call('ZREM', KEYS[2], live[i])
+  redis.call('PUBLISH', ARGV[12], revoked_message(opid, uid, 'evicted'))
+  table.insert(evicted, opid)
+end
+
+redis.call('HSET', KEYS[1], 'uid', uid, 'em', ARGV[14], 'role', ARGV[4], 'pid', pid, 'cre', now, 'seen', now,
+  'idle', idle, 'abs', abs, 'ip', ARGV[6], 'ua', ARGV[7], 'dev', ARGV[8])
+redis.call('PEXPIREAT', KEYS[1], idle)
+redis.call('ZADD', KEYS[2], now, pid .. ':' .. suffix)
+-- the index lives as long as its longest-lived session
+local pttl = redis.call('PTTL', KEYS[2])
+if pttl < 0 or pttl < abs - now then redis.call('PEXPIREAT', KEYS[2], abs) end
+
+local out = { now, idle, abs }
+for _, e in ipairs(evicted) do table.insert(out, e) end
+return out
+`
+
+/**
+ * KEYS[1] session. ARGV: idleMs, touchIntervalMs.
+ * Returns false when there is no live session, else
+ * { uid, role, pid, ip, ua, dev, cre, seen, idle, abs, touched (0/1), em }.
+ * The touch only ever rewrites a key that exists inside this same atomic call, so a session
+ * deleted by a logout can never be re-saved by a request that was in flight.
+ */
+export const VALIDATE = NOW + `
+local v = redis.call('HMGET', KEYS[1], 'uid', 'role', 'pid', 'ip', 'ua', 'dev', 'cre', 'seen', 'idle', 'abs', 'em')
+if not v[1] then return false end
+local abs, idle = tonumber(v[10]), tonumber(v[9])
+if now >= abs or now >= idle then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+local touched = 0
+if now - tonumber(v[8]) >= tonumber(ARGV[2]) then
+  idle = now + tonumber(ARGV[1])
+  if idle > abs then idle = abs end
+  redis.call('HSET', KEYS[1], 'seen', now, 'idle', idle)
+  redis.call('PEXPIREAT', KEYS[1], idle)
+  v[8] = now
+  v[9] = idle
+  touched = 1
+end
+return { v[1], v[2], v[3], v[4], v[5], v[6], tonumber(v[7]), tonumber(v[8]), tonumber(v[9]), abs, touched, v[11] or '' }
+`
+
+/**
+ * KEYS[1] index. ARGV: sessionKeyPrefix, uid, channel, reason, publicId or '' (all),
+ * exceptPublicId or ''.
+ * Deletes the named session (or every one but the excepted), publishes each revocation,
+ * and returns the public ids revoked. Sessions that already expired are pruned silently.
+ */
+export const REVOKE = NOW + SPLIT + `
+local prefix, uid, channel, reason, only, except = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local revoked = {}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local pid, h = split(m)
+  if (only == '' or pid == only) and pid ~= except then
+    redis.call('ZREM', KEYS[1], m)
+    if redis.call('DEL', prefix .. h) == 1 then
+      redis.call('PUBLISH', channel, revoked_message(pid, uid, reason))
+      table.insert(revoked, pid)
+    end
+  end
+end
+return revoked
+`
+
+/**
+ * KEYS[1] index. ARGV: sessionKeyPrefix.
+ * Returns the live sessions, oldest first: { pid, cre, seen, idle, abs, ip, dev }, and prunes
+ * members whose session has expired.
+ */
+export const LIST = NOW + SPLIT + `
+local out = {}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local pid, h = split(m)
+  local v = redis.call('HMGET', ARGV[1] .. h, 'cre', 'seen', 'idle', 'abs', 'ip', 'dev')
+  if v[1] and tonumber(v[3]) > now and tonumber(v[4]) > now then
+    table.insert(out, { pid, v[1], v[2], v[3], v[4], v[5] or '', v[6] or '{}' })
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return out
+`
