@@ -7,6 +7,7 @@ import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import { installErrorHandler } from './error-handler.js'
+import { installValidators } from './validation.js'
 import { redisPlugin, type RedisClient } from './infra/redis.js'
 import { dbPlugin, type Sql } from './infra/db.js'
 import cookie from '@fastify/cookie'
@@ -60,6 +61,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
 
   app.decorate('config', config)
   installErrorHandler(app)
+  installValidators(app)
   closeKeepAliveOnShutdown(app)
 
   await app.register(redisPlugin, { config, ...(deps.redis ? { client: deps.redis } : {}) })

@@ -186,6 +186,10 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
     problems.push(`SESSION_ABSOLUTE_TIMEOUT: ${r.SESSION_ABSOLUTE_TIMEOUT} is shorter than SESSION_IDLE_TIMEOUT (${r.SESSION_IDLE_TIMEOUT}); expected absolute >= idle`)
   }
 
+  if (idleTimeoutMs && touchIntervalMs >= idleTimeoutMs) {
+    problems.push(`SESSION_TOUCH_INTERVAL: ${r.SESSION_TOUCH_INTERVAL} is not shorter than SESSION_IDLE_TIMEOUT (${r.SESSION_IDLE_TIMEOUT}); sessions in use would expire`)
+  }
+
   const warnings: string[] = []
   let accessSecret = r.JWT_ACCESS_SECRET
   if (Buffer.byteLength(accessSecret) < MIN_SECRET_BYTES) {
