@@ -17,6 +17,11 @@ import { securityHeaders } from './ops/security-headers.js'
 import { auditPlugin } from './ops/audit.js'
 import { authenticatePlugin } from './auth/authenticate.js'
 import { sessionsPlugin } from './auth/sessions-plugin.js'
+import { legacyPlugin } from './auth/legacy-plugin.js'
+import { authStatsPlugin } from './auth/auth-stats.js'
+import { lockdownPlugin } from './auth/lockdown.js'
+import { refreshRoutes } from './auth/refresh-routes.js'
+import { statusRoutes } from './auth/status-routes.js'
 import { authRoutes } from './auth/auth-routes.js'
 import { sessionRoutes } from './auth/session-routes.js'
 import { adminRoutes } from './ops/admin-routes.js'
@@ -73,6 +78,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(securityHeaders, { config })
   await app.register(auditPlugin)
   await app.register(sessionsPlugin, { config })
+  await app.register(legacyPlugin, { config })
+  await app.register(authStatsPlugin)
+  await app.register(lockdownPlugin, { config })
   await app.register(authenticatePlugin, { config })
   await app.register(csrfOriginCheck, { config })
   await app.register(rateLimitPlugin, { config })
@@ -80,6 +88,8 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // routes
   await app.register(healthRoutes, { config })
   await app.register(authRoutes, { config })
+  await app.register(refreshRoutes, { config })
+  await app.register(statusRoutes, { config })
   await app.register(sessionRoutes, { config })
   await app.register(adminRoutes)
 

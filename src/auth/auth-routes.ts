@@ -8,7 +8,9 @@ import { Errors } from '../errors.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 import { passwordProblem } from './password-policy.js'
 import { requireUser, authOf } from './guards.js'
-import { issueSession } from './issue-session.js'
+import { issueAuth } from './issue-auth.js'
+import { revokeEverything, revokedCount } from './revoke-user.js'
+import { familyOfAccessToken, revokeFamily } from './refresh-tokens.js'
 import { clearSessionCookie } from './session-cookie.js'
 import { createLoginBackoff } from './login-backoff.js'
 import { routeRateLimit } from './rate-limits.js'
@@ -52,7 +54,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
       throw err
     }
     audit(request, { type: 'USER_REGISTERED', userId: user.id })
-    const issued = await issueSession(app, request, reply, user)
+    const issued = await issueAuth(app, request, reply, user)
     return reply.code(201).send(issued)
   })
 
@@ -84,7 +86,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
       throw new Errors.AUTH_ACCOUNT_DISABLED()
     }
     await backoff.reset(email)
-    return issueSession(app, request, reply, toPublicUser(user))
+    return issueAuth(app, request, reply, toPublicUser(user))
   })
 
   app.get('/api/auth/me', {
@@ -108,6 +110,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
       await app.sessions.revoke(auth.userId, auth.sessionPublicId, 'logout')
       app.sessionMirror.revoked([auth.sessionPublicId], 'logout')
       audit(request, { type: 'LOGOUT', userId: auth.userId, sessionPublicId: auth.sessionPublicId })
+    } else {
+      // this access token at once, and the refresh family it was issued with
+      await app.denyList.deny(auth.jti, auth.userId, auth.expiresAt)
+      const familyId = await familyOfAccessToken(app.db.sql, auth.jti)
+      if (familyId) await app.denyList.denyMany(await revokeFamily(app.db.sql, familyId, 'logout'))
+      audit(request, { type: 'LOGOUT', userId: auth.userId, details: { mode: 'legacy', familyId } })
     }
     clearSessionCookie(reply, config)
     return reply.code(204).send()
@@ -119,11 +127,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     schema: { tags: ['auth'], summary: 'End every session of the caller, this one included', response: { 200: RevokedCountSchema, ...errorReplies(401, 403, 429) } }
   }, async (request, reply) => {
     const auth = authOf(request)
-    const revoked = await app.sessions.revokeAll(auth.userId, 'logout_all')
-    app.sessionMirror.revoked(revoked, 'logout_all')
-    audit(request, { type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, details: { revoked: revoked.length, scope: 'all' } })
+    const revoked = await revokeEverything(app, auth.userId, 'logout_all')
+    if (auth.mode === 'legacy') await app.denyList.deny(auth.jti, auth.userId, auth.expiresAt)
+    audit(request, { type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, details: { sessions: revoked.sessions.length, families: revoked.families, accessTokens: revoked.accessTokens, scope: 'all' } })
     clearSessionCookie(reply, config)
-    return { revoked: revoked.length }
+    return { revoked: revokedCount(revoked) }
   })
 
   app.post('/api/auth/password', {
@@ -146,10 +154,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     const problem = passwordProblem(newPassword, user.email) ?? (newPassword === currentPassword ? 'The new password must differ from the current one' : null)
     if (problem) throw new Errors.AUTH_PASSWORD_REJECTED(problem)
     await updatePasswordHash(app.db.sql, user.id, await hashPassword(newPassword))
+    // every other session and every legacy family end; a legacy caller logs in again
     const keep = auth.mode === 'session' ? auth.sessionPublicId : undefined
-    const revoked = await app.sessions.revokeAll(user.id, 'password_changed', keep)
-    app.sessionMirror.revoked(revoked, 'password_changed')
-    audit(request, { type: 'PASSWORD_CHANGED', userId: user.id, ...(keep ? { sessionPublicId: keep } : {}), details: { revoked: revoked.length } })
-    return { revoked: revoked.length }
+    const revoked = await revokeEverything(app, user.id, 'password_changed', keep)
+    audit(request, { type: 'PASSWORD_CHANGED', userId: user.id, ...(keep ? { sessionPublicId: keep } : {}), details: { sessions: revoked.sessions.length, families: revoked.families } })
+    return { revoked: revokedCount(revoked) }
   })
 }

@@ -37,7 +37,16 @@ export const SessionAuthReplySchema = Type.Object({
   expiresAt: Type.String({ format: 'date-time', description: 'when the session ends unless used again (sliding)' })
 })
 
-export const AuthReplySchema = Type.Object({ user: UserSchema, auth: SessionAuthReplySchema })
+export const LegacyAuthReplySchema = Type.Object({
+  mode: Type.Literal('legacy'),
+  accessToken: Type.String({ description: 'HS256 JWT for Authorization: Bearer' }),
+  refreshToken: Type.String({ description: 'single use: rotated by POST /api/auth/refresh' }),
+  expiresIn: Type.Integer({ description: 'seconds until the access token expires' })
+})
+
+export const AuthReplySchema = Type.Object({ user: UserSchema, auth: Type.Union([SessionAuthReplySchema, LegacyAuthReplySchema]) })
+
+export const RefreshBodySchema = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false })
 
 export const MeReplySchema = Type.Object({
   user: UserSchema,

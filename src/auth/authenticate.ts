@@ -1,6 +1,7 @@
-// The authenticate hook: one Redis round trip for a session cookie (read + sliding touch in
-// one Lua call) and no Postgres work. Sets request.auth or leaves it null; routes decide
-// whether they need it (guards.ts). A malformed cookie never reaches Redis.
+// The authenticate hook: one Redis round trip and no Postgres work. A session cookie is read
+// and slid in one Lua call; a legacy Bearer JWT is verified locally (HS256 pinned) and its
+// jti checked against the deny list. Sets request.auth or leaves it null; routes decide
+// whether they need it (guards.ts). A malformed cookie or token never reaches Redis.
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
@@ -39,11 +40,21 @@ export const authenticatePlugin = fp<{ config: Config }>(async (app, { config })
   app.decorateRequest('auth', null)
   app.addHook('onRequest', async request => {
     const token = request.cookies[cookieName]
-    if (!token) return
-    const session = await app.sessions.validate(token)
-    if (!session) return
-    request.auth = { mode: 'session', userId: session.userId, email: session.email, role: session.role, sessionPublicId: session.publicId }
-    if (session.touched) app.sessionMirror.seen(session.publicId, session.lastSeenAt)
-    checkAnomaly(request, session)
+    if (token) {
+      const session = await app.sessions.validate(token)
+      if (session) {
+        request.auth = { mode: 'session', userId: session.userId, email: session.email, role: session.role, sessionPublicId: session.publicId }
+        if (session.touched) app.sessionMirror.seen(session.publicId, session.lastSeenAt)
+        checkAnomaly(request, session)
+        return
+      }
+    }
+    const authorization = request.headers.authorization
+    if (authorization?.startsWith('Bearer ')) {
+      const claims = app.legacyJwt.verify(authorization.slice(7))
+      if (claims && !(await app.denyList.isDenied(claims.jti))) {
+        request.auth = { mode: 'legacy', userId: claims.sub, email: claims.email, role: claims.role, jti: claims.jti, expiresAt: claims.exp * 1000 }
+      }
+    }
   })
-}, { name: 'authenticate', dependencies: ['sessions', 'audit'] })
+}, { name: 'authenticate', dependencies: ['sessions', 'legacy', 'audit'] })

@@ -10,6 +10,8 @@ export interface MigrateOptions {
   /** how many migrations; default all for up, one for down */
   count?: number
   log?: (msg: string) => void
+  /** refuse to run a migration that sorts before one already applied (default true) */
+  checkOrder?: boolean
 }
 
 export async function migrate (adminUrl: string, opts: MigrateOptions = {}): Promise<string[]> {
@@ -22,7 +24,7 @@ export async function migrate (adminUrl: string, opts: MigrateOptions = {}): Pro
     migrationsTable: 'pgmigrations',
     direction,
     count: opts.count ?? (direction === 'up' ? Infinity : 1),
-    checkOrder: true,
+    checkOrder: opts.checkOrder ?? true,
     singleTransaction: true,
     log: opts.log ?? (() => {})
   })

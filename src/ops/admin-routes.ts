@@ -7,6 +7,7 @@ import { Errors } from '../errors.js'
 import { requireAdmin, authOf } from '../auth/guards.js'
 import { findUserById, setUserDisabled } from '../auth/users.js'
 import { sessionView } from '../auth/session-routes.js'
+import { revokeEverything, revokedCount } from '../auth/revoke-user.js'
 import { RevokedCountSchema, SessionListSchema, UserIdParamsSchema, UserSchema, errorReplies } from '../auth/auth-schemas.js'
 
 const StatsSchema = Type.Object({
@@ -56,10 +57,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async request => {
     const user = await findUserById(app.db.sql, request.params.id)
     if (!user) throw new Errors.NOT_FOUND('User')
-    const revoked = await app.sessions.revokeAll(user.id, 'admin_revoked')
-    app.sessionMirror.revoked(revoked, 'admin_revoked')
-    audit(request, 'ADMIN_SESSIONS_REVOKED', user.id, { revoked: revoked.length })
-    return { revoked: revoked.length }
+    const revoked = await revokeEverything(app, user.id, 'admin_revoked')
+    audit(request, 'ADMIN_SESSIONS_REVOKED', user.id, { revoked: revokedCount(revoked), sessions: revoked.sessions.length, families: revoked.families, accessTokens: revoked.accessTokens })
+    return { revoked: revokedCount(revoked) }
   })
 
   for (const action of ['disable', 'enable'] as const) {
@@ -70,10 +70,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
       if (!(await setUserDisabled(app.db.sql, request.params.id, disabled))) throw new Errors.NOT_FOUND('User')
       const user = (await findUserById(app.db.sql, request.params.id))!
       // disabling ends every session at once; logins are refused by the login route
-      const revoked = disabled ? await app.sessions.revokeAll(user.id, 'user_disabled') : []
-      app.sessionMirror.revoked(revoked, 'user_disabled')
-      audit(request, disabled ? 'ADMIN_USER_DISABLED' : 'ADMIN_USER_ENABLED', user.id, { revoked: revoked.length })
-      return { user: { id: user.id, email: user.email, role: user.role, disabled }, revoked: revoked.length }
+      const revoked = disabled ? revokedCount(await revokeEverything(app, user.id, 'user_disabled')) : 0
+      audit(request, disabled ? 'ADMIN_USER_DISABLED' : 'ADMIN_USER_ENABLED', user.id, { revoked })
+      return { user: { id: user.id, email: user.email, role: user.role, disabled }, revoked }
     })
   }
 

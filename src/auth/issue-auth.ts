@@ -1,0 +1,44 @@
+// The rollout decides, per user, whether a login gets a session cookie or legacy tokens.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { getsSession } from './rollout.js'
+import { issueSession, type IssuedSession } from './issue-session.js'
+import { describeDevice } from './device.js'
+import { issueRefreshToken, type IssuedRefreshToken } from './refresh-tokens.js'
+import type { Queryable } from '../infra/db.js'
+import type { PublicUser } from './users.js'
+
+export interface IssuedLegacy {
+  user: PublicUser
+  auth: { mode: 'legacy'; accessToken: string; refreshToken: string; expiresIn: number }
+}
+
+export type IssuedAuth = IssuedSession | IssuedLegacy
+
+export async function issueAuth (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, user: PublicUser): Promise<IssuedAuth> {
+  if (getsSession(app.config.rollout, user.id)) {
+    app.authStats.logins.session++
+    return issueSession(app, request, reply, user)
+  }
+  app.authStats.logins.legacy++
+  const issued = await issueLegacyTokens(app, app.db.sql, request, user, Date.now() + app.config.refresh.ttlMs)
+  app.audit.record({ type: 'LOGIN_SUCCESS', userId: user.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null, details: { mode: 'legacy', familyId: issued.refresh.familyId } })
+  return issued.reply
+}
+
+/** an access token and a refresh token (a new family, or the next of `from`'s family) */
+export async function issueLegacyTokens (
+  app: FastifyInstance, sql: Queryable, request: FastifyRequest, user: PublicUser, refreshExpiresAt: number,
+  from?: { id: string; familyId: string }
+): Promise<{ reply: IssuedLegacy; refresh: IssuedRefreshToken }> {
+  const access = app.legacyJwt.sign(user)
+  const userAgent = request.headers['user-agent'] ?? ''
+  const d = describeDevice(userAgent)
+  const refresh = await issueRefreshToken(sql, user.id, { device: `${d.browser} on ${d.os}`, userAgent, ip: request.ip || null }, refreshExpiresAt, access, from)
+  return {
+    refresh,
+    reply: {
+      user,
+      auth: { mode: 'legacy', accessToken: access.token, refreshToken: refresh.token, expiresIn: Math.round(app.config.jwt.accessTtlMs / 1000) }
+    }
+  }
+}
