@@ -49,6 +49,8 @@ export const EnvSchema = Type.Object({
   SESSION_ABSOLUTE_TIMEOUT: v({ default: '30d', pattern: DURATION_PATTERN, form: 'a duration such as 900, 15m, 24h or 30d (seconds when bare)' }),
   SESSION_TOUCH_INTERVAL: v({ default: '60s', pattern: DURATION_PATTERN, form: 'a duration such as 30s or 1m (seconds when bare)' }),
   MAX_SESSIONS_PER_USER: v({ default: '5', pattern: INT, form: 'an integer from 1 to 1000' }),
+  SESSION_CACHE_TTL: v({ default: '1s', pattern: DURATION_PATTERN, form: 'how long a validated session may be served from process memory, such as 1s or 500ms; 0 turns the near cache off' }),
+  SESSION_CACHE_MAX: v({ default: '100000', pattern: INT, form: 'sessions kept in the near cache, 1 to 10000000' }),
   COOKIE_SECURE: v({ default: 'auto', pattern: '^auto$|' + BOOL, form: 'auto (Secure in production), true or false' }),
 
   JWT_ACCESS_SECRET: v({ default: '', form: 'at least 32 bytes of random text', secret: true }),
@@ -87,6 +89,9 @@ export interface Config {
     readonly absoluteTimeoutMs: number
     readonly touchIntervalMs: number
     readonly maxPerUser: number
+    /** 0 = near cache off */
+    readonly cacheTtlMs: number
+    readonly cacheMax: number
     readonly cookieSecure: boolean
     /** `__Host-sid` whenever the cookie is Secure (the prefix requires it), else `sid` */
     readonly cookieName: string
@@ -169,6 +174,9 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
   const refreshTtlMs = durationMs('REFRESH_TOKEN_TTL', 1000)
   const reuseGraceMs = durationMs('REFRESH_REUSE_GRACE', 0)
   const statementTimeoutMs = durationMs('PG_STATEMENT_TIMEOUT', 100)
+  const cacheTtlMs = durationMs('SESSION_CACHE_TTL', 0)
+  const cacheMax = intIn('SESSION_CACHE_MAX', 1, 10_000_000)
+  if (cacheTtlMs > 60_000) problems.push(`SESSION_CACHE_TTL: ${r.SESSION_CACHE_TTL} is too long; expected at most 60s (it bounds how long a missed revocation could be served)`)
 
   const backoffThreshold = intIn('LOGIN_BACKOFF_THRESHOLD', 1, 1000)
   const backoffMaxMs = durationMs('LOGIN_BACKOFF_MAX', 1000)
@@ -228,6 +236,8 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
       absoluteTimeoutMs,
       touchIntervalMs,
       maxPerUser,
+      cacheTtlMs,
+      cacheMax,
       cookieSecure,
       cookieName: cookieSecure ? '__Host-sid' : 'sid'
     },

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis'
 import type { RedisClient } from '../infra/redis.js'
 import type { Role } from './auth-context.js'
 import { CREATE, LIST, REVOKE, VALIDATE } from './session-scripts.js'
+import type { SessionCache } from './session-cache.js'
 
 export interface Device {
   browser: string
@@ -127,7 +128,7 @@ function parseDevice (json: string): Device {
   }
 }
 
-export function createSessionStore (redis: RedisClient, opts: SessionStoreOptions): SessionStore {
+export function createSessionStore (redis: RedisClient, opts: SessionStoreOptions, cache?: SessionCache): SessionStore {
   const scripts = defineScripts(redis)
   const channel = `${opts.keyPrefix}session-revoked`
   const sessionPrefix = (tag: string): string => `${opts.keyPrefix}{${tag}}:s:`
@@ -147,6 +148,7 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
         input.userAgent.slice(0, 512), JSON.stringify(input.device),
         opts.idleTimeoutMs, opts.absoluteTimeoutMs, opts.maxPerUser, channel, input.absoluteCapAt ?? 0, input.email
       )
+      cache?.invalidate(evicted.map(String))
       return {
         token: `${tag}.${secret}`,
         publicId,
@@ -161,9 +163,11 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
       if (!TOKEN_PATTERN.test(token)) return null
       const dot = token.indexOf('.')
       const key = sessionPrefix(token.slice(0, dot)) + sha256(token.slice(dot + 1))
+      const cached = cache?.get(key, Date.now())
+      if (cached) return cached
       const v = await scripts.hpSessionValidate(key, opts.idleTimeoutMs, opts.touchIntervalMs)
       if (!v) return null
-      return {
+      const session: ValidSession = {
         userId: v[0],
         email: v[11],
         role: v[1] as Role,
@@ -177,17 +181,22 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
         absoluteExpiresAt: v[9],
         touched: v[10] === 1
       }
+      cache?.set(key, session, Date.now())
+      return session
     },
 
     async revoke (userId, publicId, reason) {
       const tag = userTag(userId)
       const revoked = await scripts.hpSessionRevoke(indexKey(userId), sessionPrefix(tag), userId, channel, reason, publicId, '')
+      cache?.invalidate(revoked) // this instance at once; the others through the channel
       return revoked.length > 0
     },
 
     async revokeAll (userId, reason, exceptPublicId = '') {
       const tag = userTag(userId)
-      return scripts.hpSessionRevoke(indexKey(userId), sessionPrefix(tag), userId, channel, reason, '', exceptPublicId)
+      const revoked = await scripts.hpSessionRevoke(indexKey(userId), sessionPrefix(tag), userId, channel, reason, '', exceptPublicId)
+      cache?.invalidate(revoked)
+      return revoked
     },
 
     async list (userId) {

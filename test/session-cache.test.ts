@@ -1,0 +1,80 @@
+// The near cache: revocation on instance A is refused on instance B long before the cache TTL,
+// and a dropped invalidation link empties the cache instead of serving from it.
+import t from 'tap'
+import type { Redis } from 'ioredis'
+import { build, uniquePrefix } from './helper.js'
+import { browser, login, me, register } from './auth-helper.js'
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+
+async function untilActive (app: { sessionCache: { active: boolean } | null }): Promise<void> {
+  for (let i = 0; i < 100 && !app.sessionCache?.active; i++) await sleep(20)
+}
+
+t.test('a cache hit answers from process memory, without Redis', async t => {
+  const app = await build(t, { SESSION_CACHE_TTL: '5s' })
+  await untilActive(app)
+  const user = await register(app)
+  t.equal((await me(app, user.cookie)).statusCode, 200)
+  // the session's keys vanish behind the cache's back (not a revocation): the cache still answers…
+  const redis = app.redis as Redis
+  const keys = await redis.keys(`${app.config.redis.keyPrefix}*:s:*`)
+  await redis.del(...keys)
+  t.equal((await me(app, user.cookie)).statusCode, 200, 'served from process memory')
+})
+
+t.test('revoked on instance A, refused on instance B well within the cache TTL', async t => {
+  const prefix = uniquePrefix()
+  const a = await build(t, { REDIS_KEY_PREFIX: prefix, SESSION_CACHE_TTL: '30s' })
+  const b = await build(t, { REDIS_KEY_PREFIX: prefix, SESSION_CACHE_TTL: '30s' })
+  await untilActive(a)
+  await untilActive(b)
+  const user = await register(a)
+  const other = await login(a, user.email)
+  t.equal((await me(b, other.cookie)).statusCode, 200, 'B caches the session')
+
+  const sessions = (await a.inject({ method: 'GET', url: '/api/auth/sessions', headers: browser(user.cookie) })).json().sessions
+  const target = sessions.find((s: { current: boolean }) => !s.current).id
+  t.equal((await a.inject({ method: 'DELETE', url: `/api/auth/sessions/${target}`, headers: browser(user.cookie) })).statusCode, 204)
+  const revokedAt = performance.now()
+  let status = 200
+  let waited = 0
+  while (status === 200 && waited < 5000) {
+    // inject resolves in microtasks: yield so the subscriber's socket can be read, as it is in a real server
+    await new Promise(resolve => setImmediate(resolve))
+    status = (await me(b, other.cookie)).statusCode
+    waited = performance.now() - revokedAt
+  }
+  t.equal(status, 401, `refused on B after ${waited.toFixed(1)} ms`)
+  t.ok(waited < 1000, 'by the revocation message, not by the 30 s TTL')
+  t.equal((await me(a, other.cookie)).statusCode, 401, 'and on A at once')
+  t.comment(`revoke-to-rejection across instances: ${waited.toFixed(1)} ms`)
+})
+
+t.test('when the invalidation link drops the cache empties and is bypassed', async t => {
+  const prefix = uniquePrefix()
+  const a = await build(t, { REDIS_KEY_PREFIX: prefix, SESSION_CACHE_TTL: '30s' })
+  const b = await build(t, { REDIS_KEY_PREFIX: prefix, SESSION_CACHE_TTL: '30s' })
+  await untilActive(b)
+  const user = await register(a)
+  t.equal((await me(b, user.cookie)).statusCode, 200, 'cached on B')
+
+  // cut B's subscriber (found by its own address) and, while it is away, revoke on A
+  const sub = b.sessionCache!.subscriber as unknown as { stream?: { localAddress?: string; localPort?: number } }
+  const addr = `${sub.stream?.localAddress}:${sub.stream?.localPort}`
+  t.equal(await (a.redis as Redis).call('CLIENT', 'KILL', 'ADDR', addr), 1, 'the subscriber connection was cut')
+  for (let i = 0; i < 50 && b.sessionCache!.active; i++) await sleep(10)
+  t.equal(b.sessionCache!.active, false, 'B notices the link is down')
+  await a.inject({ method: 'POST', url: '/api/auth/logout-all', headers: browser(user.cookie) })
+  t.equal((await me(b, user.cookie)).statusCode, 401, 'B asks Redis instead of its emptied cache')
+  await untilActive(b)
+  t.equal(b.sessionCache!.active, true, 'and resubscribes')
+})
+
+t.test('SESSION_CACHE_TTL=0 turns the cache off', async t => {
+  const app = await build(t, { SESSION_CACHE_TTL: '0' })
+  t.equal(app.sessionCache, null)
+  const user = await register(app)
+  await app.inject({ method: 'POST', url: '/api/auth/logout', headers: browser(user.cookie) })
+  t.equal((await me(app, user.cookie)).statusCode, 401)
+})
