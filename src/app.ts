@@ -26,6 +26,7 @@ import { authRoutes } from './auth/auth-routes.js'
 import { sessionRoutes } from './auth/session-routes.js'
 import { adminRoutes } from './ops/admin-routes.js'
 import { csrfOriginCheck } from './auth/csrf.js'
+import { loadCommonPasswords } from './auth/common-passwords.js'
 import { rateLimitPlugin } from './auth/rate-limits.js'
 
 export interface AppDeps {
@@ -84,6 +85,8 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(authenticatePlugin, { config })
   await app.register(csrfOriginCheck, { config })
   await app.register(rateLimitPlugin, { config })
+
+  loadCommonPasswords() // decompress the list now, not during the first registration
 
   // routes
   await app.register(healthRoutes, { config })

@@ -1,5 +1,12 @@
-// PLACEHOLDER (to be implemented): audit rows written off the response path, flushed on close.
+// Audit rows written off the response path: record() only queues, a timer (or a full batch)
+// writes the queue with one INSERT, and close flushes before the db plugin ends the pool.
+// A Postgres outage keeps rows for retry up to a bound, then drops the oldest; it never
+// slows down or fails the login that recorded them.
+import { isIP } from 'node:net'
 import fp from 'fastify-plugin'
+import type { FastifyBaseLogger } from 'fastify'
+import type postgres from 'postgres'
+import type { Sql } from '../infra/db.js'
 
 export type AuditType =
   | 'LOGIN_SUCCESS' | 'LOGIN_FAILURE' | 'LOGOUT' | 'SESSION_REVOKED' | 'SESSIONS_REVOKED_ALL'
@@ -19,8 +26,278 @@ export interface AuditEvent {
 export interface AuditLog {
   /** queues the row; never throws, never waits for Postgres */
   record: (event: AuditEvent) => void
-  /** writes everything queued so far */
+  /** writes everything queued so far; rejects if Postgres refuses (the rows stay queued) */
   flush: () => Promise<void>
+}
+
+export interface AuditOptions {
+  /** how often the queue is written */
+  flushIntervalMs: number
+  /** a queue this long is written at once, without waiting for the timer */
+  flushAtRows: number
+  /** rows per INSERT */
+  rowsPerInsert: number
+  /** rows kept while Postgres is down; beyond it the oldest are dropped */
+  maxQueued: number
+  /** the longest wait between retries after a failed write */
+  maxBackoffMs: number
+  /** how long close waits for the last write */
+  closeTimeoutMs: number
+}
+
+export const DEFAULT_AUDIT_OPTIONS: AuditOptions = {
+  flushIntervalMs: 250,
+  flushAtRows: 200,
+  rowsPerInsert: 1000,
+  maxQueued: 10_000,
+  maxBackoffMs: 30_000,
+  closeTimeoutMs: 3_000
+}
+
+/** the audit log plus what its owner needs: close it, and see how much is waiting */
+export interface AuditWriter extends AuditLog {
+  /** stops the timer and writes what is queued, waiting at most closeTimeoutMs */
+  close: () => Promise<void>
+  /** rows queued or being written */
+  pending: () => number
+}
+
+export const USER_AGENT_MAX = 512
+const DETAILS_MAX_CHARS = 8_192
+const DROP_WARN_EVERY_MS = 10_000
+const LOST_ROWS_LOGGED = 1_000
+
+/** the columns of audit_logs, named as jsonb_to_recordset reads them */
+interface AuditRow {
+  type: string
+  user_id: string | null
+  session_public_id: string | null
+  ip: string | null
+  user_agent: string | null
+  details: Record<string, unknown>
+  created_at: string
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+// Postgres text and jsonb refuse NUL and unpaired surrogates: one such value would fail the
+// whole batch on every retry, so they are cleaned here, once, when the row is queued.
+function cleanText (s: string): string {
+  return s.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\uFFFD')
+}
+
+function optionalText (s: string | null | undefined, max?: number): string | null {
+  if (typeof s !== 'string') return null
+  return cleanText(max === undefined ? s : s.slice(0, max))
+}
+
+// inet takes neither a zone id (fe80::1%eth0) nor garbage: such an address is stored as null
+export function normalizeIp (ip: string | null | undefined): string | null {
+  if (typeof ip !== 'string') return null
+  const address = ip.split('%', 1)[0]!
+  return isIP(address) ? address : null
+}
+
+// A snapshot, so a caller mutating its object later cannot change the row; anything
+// JSON cannot carry (a cycle, a BigInt) or that is too large becomes a marker instead.
+function snapshotDetails (details: unknown): Record<string, unknown> {
+  if (details === undefined || details === null) return {}
+  let text: string | undefined
+  try {
+    text = JSON.stringify(details, (_key, value: unknown) => {
+      if (typeof value === 'string') return cleanText(value)
+      if (typeof value === 'bigint') return value.toString()
+      return value
+    })
+  } catch {
+    return { unserializable: true }
+  }
+  if (text === undefined || !text.startsWith('{')) return { value: text ?? null }
+  if (text.length > DETAILS_MAX_CHARS) return { truncated: true, chars: text.length }
+  return JSON.parse(text) as Record<string, unknown>
+}
+
+function toRow (event: AuditEvent): AuditRow {
+  const details = snapshotDetails(event.details)
+  let userId: string | null = null
+  if (typeof event.userId === 'string') {
+    if (UUID.test(event.userId)) userId = event.userId
+    else details.invalidUserId = cleanText(event.userId.slice(0, 100)) // keep the trail, not the bad cast
+  }
+  return {
+    type: cleanText(String(event.type)),
+    user_id: userId,
+    session_public_id: optionalText(event.sessionPublicId),
+    ip: normalizeIp(event.ip),
+    user_agent: optionalText(event.userAgent, USER_AGENT_MAX),
+    details,
+    created_at: new Date().toISOString() // when it happened, not when a retry wrote it
+  }
+}
+
+// One statement text whatever the batch size: one prepared statement per connection and a
+// single parameter, where the sql(rows, …) helper makes a new statement (and 7 parameters
+// a row) for every batch length.
+function insertRows (sql: Sql, rows: AuditRow[]): Promise<unknown> {
+  return sql`
+    insert into audit_logs (type, user_id, session_public_id, ip, user_agent, details, created_at)
+    select r.type, r.user_id, r.session_public_id, r.ip, r.user_agent, coalesce(r.details, '{}'), r.created_at
+    from jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) as r(
+      type text, user_id uuid, session_public_id text, ip inet, user_agent text, details jsonb, created_at timestamptz
+    )`.execute()
+}
+
+// data (22) and integrity (23) errors: the same batch will fail the same way on every retry
+function isBadData (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && /^2[23]/.test(code)
+}
+
+// only the code and message: a postgres.js error may also carry the query and its parameters
+function describe (err: unknown): { code?: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown }
+  return { ...(typeof e.code === 'string' ? { code: e.code } : {}), message: String(e.message ?? err) }
+}
+
+export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Partial<AuditOptions> = {}): AuditWriter {
+  const opts = { ...DEFAULT_AUDIT_OPTIONS, ...options }
+  let queue: AuditRow[] = []
+  let inFlight: AuditRow[] = []
+  let writing = false
+  let closed = false
+  let failures = 0
+  let retryAt = 0
+  let dropped = 0
+  let lastDropWarn = 0
+
+  const reportDrops = (): void => {
+    if (dropped === 0 || Date.now() - lastDropWarn < DROP_WARN_EVERY_MS) return
+    log.warn({ dropped, maxQueued: opts.maxQueued }, 'audit: queue full while Postgres was failing; dropped the oldest rows')
+    dropped = 0
+    lastDropWarn = Date.now()
+  }
+
+  const trim = (): void => {
+    const over = queue.length - opts.maxQueued
+    if (over > 0) {
+      queue.splice(0, over)
+      dropped += over
+    }
+  }
+
+  // a batch that Postgres refuses for its data: write its rows one by one, drop the bad ones
+  const salvage = async (): Promise<void> => {
+    while (inFlight.length > 0) {
+      const row = inFlight[0]!
+      try {
+        await insertRows(sql, [row])
+      } catch (err) {
+        if (!isBadData(err)) throw err // inFlight now holds only the rows not yet written
+        log.error({ err: describe(err), type: row.type, userId: row.user_id }, 'audit: row refused by Postgres; dropped')
+      }
+      inFlight = inFlight.slice(1)
+    }
+  }
+
+  const drain = async (): Promise<void> => {
+    writing = true
+    try {
+      reportDrops()
+      while (queue.length > 0) {
+        inFlight = queue.splice(0, opts.rowsPerInsert)
+        try {
+          try {
+            await insertRows(sql, inFlight)
+          } catch (err) {
+            if (!isBadData(err)) throw err
+            await salvage()
+          }
+        } catch (err) {
+          // keep them, oldest first, for the next attempt
+          queue = inFlight.concat(queue)
+          trim()
+          failures++
+          const backoff = Math.min(opts.maxBackoffMs, opts.flushIntervalMs * 2 ** failures)
+          retryAt = Date.now() + backoff
+          log.error({ err: describe(err), queued: queue.length, retryInMs: backoff }, 'audit: write failed; rows kept for retry')
+          throw err
+        } finally {
+          inFlight = []
+        }
+      }
+      failures = 0
+      retryAt = 0
+    } finally {
+      writing = false
+    }
+  }
+
+  // Flushes run one after another, so two never take (and insert) the same rows. Callers
+  // that arrive while one is waiting to start share it: it takes all that is queued when it
+  // starts, and a burst of calls cannot pile up a chain of retries behind a dead Postgres.
+  let chain: Promise<void> = Promise.resolve()
+  let waiting: Promise<void> | null = null
+  const flush = (): Promise<void> => {
+    if (waiting) return waiting
+    const run = chain.then(() => {
+      waiting = null
+      return drain()
+    })
+    waiting = run
+    chain = run.catch(() => {})
+    return run
+  }
+
+  const flushInBackground = (): void => {
+    if (writing || waiting || closed || Date.now() < retryAt) return
+    flush().catch(() => {}) // drain has logged it
+  }
+
+  const timer = setInterval(() => {
+    reportDrops()
+    if (queue.length > 0) flushInBackground()
+  }, opts.flushIntervalMs)
+  timer.unref() // a pending audit write never keeps the process alive; close flushes
+
+  const record = (event: AuditEvent): void => {
+    try {
+      const row = toRow(event)
+      if (closed) {
+        // nothing will write it any more: the log line is the only trail left
+        log.error({ row }, 'audit: row recorded after close; not written')
+        return
+      }
+      queue.push(row)
+      trim()
+      if (queue.length >= opts.flushAtRows) flushInBackground()
+    } catch (err) {
+      log.error({ err: describe(err) }, 'audit: could not queue a row')
+    }
+  }
+
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    clearInterval(timer)
+    if (queue.length === 0 && !writing) return
+    let timeout: NodeJS.Timeout | undefined
+    const outcome = await Promise.race([
+      flush().then(() => 'written' as const, () => 'failed' as const),
+      new Promise<'timed out'>(resolve => { timeout = setTimeout(resolve, opts.closeTimeoutMs, 'timed out') })
+    ])
+    clearTimeout(timeout)
+    if (outcome === 'written') return
+    const lost = inFlight.concat(queue)
+    log.error({
+      outcome,
+      lost: lost.length,
+      dropped,
+      rows: lost.slice(0, LOST_ROWS_LOGGED)
+    }, 'audit: rows not written at shutdown')
+  }
+
+  return { record, flush, close, pending: () => queue.length + inFlight.length }
 }
 
 declare module 'fastify' {
@@ -29,6 +306,12 @@ declare module 'fastify' {
   }
 }
 
-export const auditPlugin = fp(async app => {
-  app.decorate('audit', { record: () => {}, flush: async () => {} } satisfies AuditLog)
+export const auditPlugin = fp<{ audit?: Partial<AuditOptions> }>(async (app, opts) => {
+  const writer = createAuditLog(app.db.sql, app.log, opts.audit)
+  app.decorate('audit', { record: writer.record, flush: writer.flush } satisfies AuditLog)
+  // onClose hooks run last-added first (avvio unshifts them): this plugin is registered
+  // after the db plugin, so this runs before the pool is ended (test/audit.test.ts proves it)
+  app.addHook('onClose', async () => {
+    await writer.close()
+  })
 }, { name: 'audit', dependencies: ['db'] })
