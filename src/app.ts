@@ -25,6 +25,8 @@ import { statusRoutes } from './auth/status-routes.js'
 import { authRoutes } from './auth/auth-routes.js'
 import { sessionRoutes } from './auth/session-routes.js'
 import { adminRoutes } from './ops/admin-routes.js'
+import { portfolioRoutes } from './portfolio/portfolio-routes.js'
+import { adminPortfolioRoutes } from './portfolio/admin-portfolio-routes.js'
 import { csrfOriginCheck } from './auth/csrf.js'
 import { loadCommonPasswords } from './auth/common-passwords.js'
 import { rateLimitPlugin } from './auth/rate-limits.js'
@@ -95,6 +97,8 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(statusRoutes, { config })
   await app.register(sessionRoutes, { config })
   await app.register(adminRoutes)
+  await app.register(portfolioRoutes, { config })
+  await app.register(adminPortfolioRoutes)
 
   return app
 }

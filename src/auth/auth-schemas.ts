@@ -71,7 +71,8 @@ export const SessionViewSchema = Type.Object({
 export const SessionListSchema = Type.Object({ sessions: Type.Array(SessionViewSchema) })
 export const RevokedCountSchema = Type.Object({ revoked: Type.Integer() })
 export const SessionIdParamsSchema = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'a public session id' }) })
-export const UserIdParamsSchema = Type.Object({ id: Type.String({ format: 'uuid' }) })
+// the pattern as well: ajv's uuid format also accepts a urn:uuid: prefix, which Postgres does not
+export const UserIdParamsSchema = Type.Object({ id: Type.String({ format: 'uuid', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }) })
 
 export const errorReplies = (...codes: number[]): Record<number, typeof ErrorSchema> =>
   Object.fromEntries(codes.map(c => [c, ErrorSchema]))
