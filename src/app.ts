@@ -51,8 +51,9 @@ declare module 'fastify' {
 function closeKeepAliveOnShutdown (app: FastifyInstance): void {
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    done(null, payload)
   })
 }
 
