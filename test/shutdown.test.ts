@@ -18,7 +18,8 @@ t.test('SIGTERM closes gracefully with exit 0', async t => {
   t.match(out, /Server listening/, 'started')
 
   const inFlight = fetch(`http://127.0.0.1:${port}/api/health/ready`)
-  await new Promise(r => setTimeout(r, 5))
+  // signal only once the server has the request (a loaded machine may take a while to deliver it)
+  while (!out.includes('"url":"/api/health/ready"') && Date.now() < deadline) await new Promise(r => setTimeout(r, 1))
   const started = Date.now()
   child.kill('SIGTERM')
   const res = await inFlight
