@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
+import { lazyChildLogger } from './lazy-child-logger.js'
 import { installErrorHandler } from './error-handler.js'
 import { installValidators } from './validation.js'
 import { redisPlugin, type RedisClient } from './infra/redis.js'
@@ -62,6 +63,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     logger: loggerOptions(config, deps.logStream),
     trustProxy: config.trustProxy,
     genReqId: () => randomUUID(),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: 64 * 1024, // the API takes small JSON bodies; anything larger is a 413
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000, // longer than a typical load balancer's idle timeout

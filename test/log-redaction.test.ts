@@ -22,3 +22,21 @@ t.test('logs at trace level never contain secrets', async t => {
     t.notOk(log.includes(secret), `no ${secret.slice(0, 6)}… in the logs`)
   }
 })
+
+t.test('request log lines keep their request id; nothing is built for silent requests', async t => {
+  const lines: string[] = []
+  const logStream = new Writable({ write (chunk, _enc, cb) { lines.push(String(chunk)); cb() } })
+  const app = await build(t, { LOG_LEVEL: 'info' }, { logStream })
+  await app.inject('/api/health')
+  const parsed = lines.map(l => JSON.parse(l) as { msg: string; reqId?: string })
+  const incoming = parsed.find(l => l.msg === 'incoming request')
+  const completed = parsed.find(l => l.msg === 'request completed')
+  t.ok(incoming?.reqId, 'incoming request carries reqId')
+  t.equal(completed?.reqId, incoming?.reqId, 'the same id on completion')
+
+  const quiet: string[] = []
+  const quietApp = await build(t, { LOG_LEVEL: 'warn' }, { logStream: new Writable({ write (chunk, _enc, cb) { quiet.push(String(chunk)); cb() } }) })
+  await quietApp.inject('/api/health')
+  await quietApp.inject('/api/nope')
+  t.equal(quiet.length, 0, 'at warn a normal request writes nothing')
+})
