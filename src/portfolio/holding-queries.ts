@@ -3,8 +3,8 @@
 // numeric(28, 8) and leave as trimmed decimal text ('10', '110.5'), never as JS numbers.
 import type { ReadSql, Tx } from '../infra/db.js'
 import type { Holding } from './portfolio-schemas.js'
+import { holdingColumns } from './reply-columns.js'
 
-/** one row per holding, or one row with `holding: null` for a visible portfolio without any */
 export interface HoldingPageRow {
   portfolioId: string
   holding: Holding | null
@@ -34,16 +34,6 @@ export function holdingPage (q: ReadSql, portfolioId: string, after: string | nu
     order by h.symbol`
 }
 
-export function holdingById (q: ReadSql, id: string) {
-  return q<Holding[]>`
-    select id, portfolio_id as "portfolioId", symbol,
-           trim_scale(quantity)::text as quantity, trim_scale(average_cost)::text as "averageCost",
-           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt",
-           to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "updatedAt"
-    from holdings
-    where id = ${id}::uuid`
-}
-
 /**
  * null when the portfolio is not the caller's; a symbol it already holds raises 23505
  * (unique (portfolio_id, symbol)), answered as HOLDING_EXISTS
@@ -54,10 +44,7 @@ export async function createHolding (tx: Tx, portfolioId: string, input: { symbo
     select p.user_id, p.id, ${input.symbol}::text, ${input.quantity ?? '0'}::numeric, ${input.averageCost ?? '0'}::numeric
     from portfolios p
     where p.id = ${portfolioId}::uuid
-    returning id, portfolio_id as "portfolioId", symbol,
-              trim_scale(quantity)::text as quantity, trim_scale(average_cost)::text as "averageCost",
-              to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt",
-              to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "updatedAt"`
+    returning ${holdingColumns(tx)}`
   return row ?? null
 }
 
@@ -69,10 +56,7 @@ export async function updateHolding (tx: Tx, id: string, input: { quantity?: str
         average_cost = coalesce(${input.averageCost ?? null}::numeric, average_cost),
         updated_at = now()
     where id = ${id}::uuid
-    returning id, portfolio_id as "portfolioId", symbol,
-              trim_scale(quantity)::text as quantity, trim_scale(average_cost)::text as "averageCost",
-              to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt",
-              to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "updatedAt"`
+    returning ${holdingColumns(tx)}`
   return row ?? null
 }
 

@@ -11,6 +11,7 @@
 import type { ReadSql, Sql, Tx } from '../infra/db.js'
 import type { TimeKey } from './cursor.js'
 import type { Portfolio } from './portfolio-schemas.js'
+import { portfolioColumns } from './reply-columns.js'
 
 export interface PortfolioPageArgs {
   ownerId: string
@@ -22,9 +23,7 @@ export interface PortfolioPageArgs {
 /** a page of one user's portfolios, oldest first */
 export function portfolioPage (q: ReadSql, { ownerId, after, take }: PortfolioPageArgs) {
   return q<Portfolio[]>`
-    select id, name, base_currency as "baseCurrency",
-           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt",
-           to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "updatedAt"
+    select ${portfolioColumns(q)}
     from portfolios
     where user_id = ${ownerId}::uuid
       ${after ? q`and (created_at, id) > (${after.at}::text::timestamptz, ${after.id}::uuid)` : q``}
@@ -34,9 +33,7 @@ export function portfolioPage (q: ReadSql, { ownerId, after, take }: PortfolioPa
 
 export function portfolioById (q: ReadSql, id: string) {
   return q<Portfolio[]>`
-    select id, name, base_currency as "baseCurrency",
-           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt",
-           to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "updatedAt"
+    select ${portfolioColumns(q)}
     from portfolios
     where id = ${id}::uuid`
 }
@@ -46,9 +43,7 @@ export async function createPortfolio (tx: Tx, input: { name: string; baseCurren
   const [row] = await tx<Portfolio[]>`
     insert into portfolios (user_id, name, base_currency)
     values (app.current_user_id(), ${input.name}, ${input.baseCurrency ?? 'USD'})
-    returning id, name, base_currency as "baseCurrency",
-              to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt",
-              to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "updatedAt"`
+    returning ${portfolioColumns(tx)}`
   return row!
 }
 
@@ -60,9 +55,7 @@ export async function updatePortfolio (tx: Tx, id: string, input: { name?: strin
         base_currency = coalesce(${input.baseCurrency ?? null}::text, base_currency),
         updated_at = now()
     where id = ${id}::uuid
-    returning id, name, base_currency as "baseCurrency",
-              to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt",
-              to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "updatedAt"`
+    returning ${portfolioColumns(tx)}`
   return row ?? null
 }
 

@@ -5,6 +5,7 @@ import type { ReadSql, Tx } from '../infra/db.js'
 import { Errors } from '../errors.js'
 import type { TimeKey } from './cursor.js'
 import { PortfolioErrors } from './portfolio-errors.js'
+import { holdingColumns } from './reply-columns.js'
 import type { Holding, Transaction, TransactionInput } from './portfolio-schemas.js'
 
 export interface TransactionPageRow {
@@ -45,10 +46,7 @@ async function addToHolding (tx: Tx, portfolioId: string, symbol: string, quanti
       set quantity = h.quantity + excluded.quantity,
           average_cost = round((h.quantity * h.average_cost + excluded.quantity * excluded.average_cost) / (h.quantity + excluded.quantity), 8),
           updated_at = now()
-    returning id, portfolio_id as "portfolioId", symbol,
-              trim_scale(quantity)::text as quantity, trim_scale(average_cost)::text as "averageCost",
-              to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt",
-              to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "updatedAt"`
+    returning ${holdingColumns(tx)}`
   return row ?? null
 }
 
@@ -59,10 +57,7 @@ async function takeFromHolding (tx: Tx, portfolioId: string, symbol: string, qua
     update holdings
     set quantity = quantity - ${quantity}::numeric, updated_at = now()
     where portfolio_id = ${portfolioId}::uuid and symbol = ${symbol}::text and quantity >= ${quantity}::numeric
-    returning id, portfolio_id as "portfolioId", symbol,
-              trim_scale(quantity)::text as quantity, trim_scale(average_cost)::text as "averageCost",
-              to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt",
-              to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "updatedAt"`
+    returning ${holdingColumns(tx)}`
   return row ?? null
 }
 
