@@ -27,9 +27,10 @@ t.test('percentages 0/10/50/100 over 1,000 user ids land within 3 points; raisin
 })
 
 t.test('buckets do not change across processes or releases', async t => {
-  // pinned values: a change of hash or flag name would silently reshuffle live users
-  t.equal(bucket('00000000-0000-4000-8000-000000000000'), bucket('00000000-0000-4000-8000-000000000000'))
-  const pinned = { 'a3bb189e-8bf9-4888-9912-ace4e6543002': bucket('a3bb189e-8bf9-4888-9912-ace4e6543002') }
+  // pinned test vectors: a change of hash or flag name would silently reshuffle live users
+  t.equal(bucket('00000000-0000-4000-8000-000000000000'), 51)
+  const pinned = { 'a3bb189e-8bf9-4888-9912-ace4e6543002': 66 }
+  t.equal(bucket('a3bb189e-8bf9-4888-9912-ace4e6543002'), pinned['a3bb189e-8bf9-4888-9912-ace4e6543002'])
   const { spawnSync } = await import('node:child_process')
   const out = spawnSync(process.execPath, ['--import=tsx', '-e', `import('./src/auth/rollout.ts').then(m => console.log(m.bucket('a3bb189e-8bf9-4888-9912-ace4e6543002')))`], { encoding: 'utf8' })
   t.equal(Number(out.stdout.trim()), pinned['a3bb189e-8bf9-4888-9912-ace4e6543002'], 'another process computes the same bucket')

@@ -14,6 +14,7 @@ import { familyOfAccessToken, revokeFamily } from './refresh-tokens.js'
 import { clearSessionCookie } from './session-cookie.js'
 import { createLoginBackoff } from './login-backoff.js'
 import { routeRateLimit } from './rate-limits.js'
+import { requestContext } from '../ops/audit.js'
 import { createUserWithPortfolio, EmailTakenError, findUserByEmail, findUserById, toPublicUser, updatePasswordHash } from './users.js'
 import {
   AuthReplySchema, CredentialsSchema, MeReplySchema, PasswordChangeSchema, RegisterSchema, RevokedCountSchema, errorReplies
@@ -31,7 +32,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
   const dummyHash = hashPassword(randomBytes(18).toString('base64url'))
 
   const audit = (request: FastifyRequest, event: Parameters<typeof app.audit.record>[0]): void =>
-    app.audit.record({ ip: request.ip, userAgent: request.headers['user-agent'] ?? null, ...event })
+    app.audit.record({ ...requestContext(request), ...event })
 
   app.post('/api/auth/register', {
     preValidation: normalizeEmail,

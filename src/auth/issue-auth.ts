@@ -6,6 +6,7 @@ import { describeDevice } from './device.js'
 import { issueRefreshToken, type IssuedRefreshToken } from './refresh-tokens.js'
 import type { Queryable } from '../infra/db.js'
 import type { PublicUser } from './users.js'
+import { normalizeIp, requestContext } from '../ops/audit.js'
 
 export interface IssuedLegacy {
   user: PublicUser
@@ -21,7 +22,7 @@ export async function issueAuth (app: FastifyInstance, request: FastifyRequest, 
   }
   app.authStats.logins.legacy++
   const issued = await issueLegacyTokens(app, app.db.sql, request, user, Date.now() + app.config.refresh.ttlMs)
-  app.audit.record({ type: 'LOGIN_SUCCESS', userId: user.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null, details: { mode: 'legacy', familyId: issued.refresh.familyId } })
+  app.audit.record({ type: 'LOGIN_SUCCESS', userId: user.id, ...requestContext(request), details: { mode: 'legacy', familyId: issued.refresh.familyId } })
   return issued.reply
 }
 
@@ -33,7 +34,7 @@ export async function issueLegacyTokens (
   const access = app.legacyJwt.sign(user)
   const userAgent = request.headers['user-agent'] ?? ''
   const d = describeDevice(userAgent)
-  const refresh = await issueRefreshToken(sql, user.id, { device: `${d.browser} on ${d.os}`, userAgent, ip: request.ip || null }, refreshExpiresAt, access, from)
+  const refresh = await issueRefreshToken(sql, user.id, { device: `${d.browser} on ${d.os}`, userAgent, ip: normalizeIp(request.ip) }, refreshExpiresAt, access, from)
   return {
     refresh,
     reply: {

@@ -11,6 +11,7 @@ import { issueLegacyTokens } from './issue-auth.js'
 import { linkReplacement, revokeFamily, rotateRefreshToken, type LiveAccessToken, type RotationFailure } from './refresh-tokens.js'
 import type { IssuedLegacy } from './issue-auth.js'
 import type { PublicUser } from './users.js'
+import { requestContext } from '../ops/audit.js'
 import { AuthReplySchema, RefreshBodySchema, errorReplies } from './auth-schemas.js'
 
 /** what the rotation transaction decided; side effects outside Postgres happen after commit */
@@ -29,7 +30,6 @@ export const refreshRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
       response: { 200: AuthReplySchema, ...errorReplies(400, 401, 403, 409, 429, 503) }
     }
   }, async (request, reply) => {
-    const who = { ip: request.ip, userAgent: request.headers['user-agent'] ?? null }
 
     const outcome = await app.db.sql.begin(async (tx): Promise<Outcome> => {
       const rotated = await rotateRefreshToken(tx, request.body.refreshToken, config.refresh.reuseGraceMs)
@@ -52,9 +52,7 @@ export const refreshRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
       if (reason === 'user_disabled') throw new Errors.AUTH_ACCOUNT_DISABLED()
       app.authStats.upgrades++
       app.authStats.logins.session++
-      const issued = await issueSession(app, request, reply, user, expiresAt)
-      app.audit.record({ type: 'LOGIN_SUCCESS', userId: user.id, ...who, details: { mode: 'session', upgradedFrom: 'legacy', familyId } })
-      return issued
+      return issueSession(app, request, reply, user, { familyId, absoluteCapAt: expiresAt })
     }
 
     const failure = outcome.failure
@@ -63,7 +61,7 @@ export const refreshRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
       // a token rotated long ago came back: assume theft and end the whole family
       const access = await revokeFamily(app.db.sql, failure.familyId, 'reuse_detected')
       await app.denyList.denyMany(access)
-      app.audit.record({ type: 'TOKEN_REUSE_ATTACK', userId: failure.userId, ...who, details: { familyId: failure.familyId, accessTokensDenied: access.length } })
+      app.audit.record({ type: 'TOKEN_REUSE_ATTACK', userId: failure.userId, ...requestContext(request), details: { familyId: failure.familyId, accessTokensDenied: access.length } })
       throw new Errors.AUTH_REFRESH_REUSED()
     }
     throw new Errors.AUTH_REFRESH_INVALID()

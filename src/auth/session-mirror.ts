@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Sql } from '../infra/db.js'
 import type { Device } from './session-store.js'
+import { normalizeIp } from '../ops/audit.js'
 
 export interface MirroredSession {
   publicId: string
@@ -11,7 +12,7 @@ export interface MirroredSession {
   createdAt: number
   expiresAt: number
   device: Device
-  ip: string
+  ip: string | null
   userAgent: string
 }
 
@@ -24,7 +25,6 @@ export interface SessionMirror {
   close: () => Promise<void>
 }
 
-const isIp = (ip: string): string | null => (ip && /^[0-9a-fA-F:.]+$/.test(ip) ? ip : null)
 
 export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEveryMs = 10_000): SessionMirror {
   const lastSeen = new Map<string, number>()
@@ -54,7 +54,7 @@ export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEver
     created: s => track(sql`
       insert into user_sessions (public_id, user_id, created_at, last_seen_at, expires_at, device, ip, user_agent)
       values (${s.publicId}, ${s.userId}, ${new Date(s.createdAt)}, ${new Date(s.createdAt)}, ${new Date(s.expiresAt)},
-              ${sql.json({ ...s.device })}, ${isIp(s.ip)}, ${s.userAgent.slice(0, 512)})
+              ${sql.json({ ...s.device })}, ${normalizeIp(s.ip)}, ${s.userAgent.slice(0, 512)})
       on conflict (public_id) do nothing`, 'insert'),
     revoked: (publicIds, reason) => {
       if (publicIds.length === 0) return

@@ -5,6 +5,7 @@ import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
 import { requireUser, authOf } from './guards.js'
 import { clearSessionCookie } from './session-cookie.js'
+import { requestContext } from '../ops/audit.js'
 import type { SessionSummary } from './session-store.js'
 import { RevokedCountSchema, SessionIdParamsSchema, SessionListSchema, errorReplies } from './auth-schemas.js'
 
@@ -44,7 +45,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
     const { id } = request.params
     if (!(await app.sessions.revoke(auth.userId, id, 'revoked'))) throw new Errors.NOT_FOUND('Session')
     app.sessionMirror.revoked([id], 'revoked')
-    app.audit.record({ type: 'SESSION_REVOKED', userId: auth.userId, sessionPublicId: id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null })
+    app.audit.record({ type: 'SESSION_REVOKED', userId: auth.userId, sessionPublicId: id, ...requestContext(request) })
     if (auth.mode === 'session' && auth.sessionPublicId === id) clearSessionCookie(reply, config)
     return reply.code(204).send()
   })
@@ -56,7 +57,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
     const keep = auth.mode === 'session' ? auth.sessionPublicId : undefined
     const revoked = await app.sessions.revokeAll(auth.userId, 'revoked_others', keep)
     app.sessionMirror.revoked(revoked, 'revoked_others')
-    app.audit.record({ type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, sessionPublicId: keep ?? null, ip: request.ip, userAgent: request.headers['user-agent'] ?? null, details: { revoked: revoked.length, scope: 'others' } })
+    app.audit.record({ type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, sessionPublicId: keep ?? null, ...requestContext(request), details: { revoked: revoked.length, scope: 'others' } })
     return { revoked: revoked.length }
   })
 }

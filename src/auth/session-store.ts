@@ -93,6 +93,9 @@ export interface SessionStore {
 // 16 base64url chars of a tag, a dot, 43 of a 32-byte secret: nothing else reaches Redis
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/
 
+/** the Pub/Sub channel of revocations for a key prefix */
+export const revocationChannel = (keyPrefix: string): string => `${keyPrefix}session-revoked`
+
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url')
 
 /** the hash tag shared by all keys of one user: same slot on Redis Cluster */
@@ -130,7 +133,7 @@ function parseDevice (json: string): Device {
 
 export function createSessionStore (redis: RedisClient, opts: SessionStoreOptions, cache?: SessionCache): SessionStore {
   const scripts = defineScripts(redis)
-  const channel = `${opts.keyPrefix}session-revoked`
+  const channel = revocationChannel(opts.keyPrefix)
   const sessionPrefix = (tag: string): string => `${opts.keyPrefix}{${tag}}:s:`
   const indexKey = (userId: string): string => `${opts.keyPrefix}{${userTag(userId)}}:idx:${userId}`
 

@@ -1,7 +1,7 @@
 // Decorates the app with the session store and its Postgres mirror.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { createSessionStore, type SessionStore } from './session-store.js'
+import { createSessionStore, revocationChannel, type SessionStore } from './session-store.js'
 import { createSessionMirror, type SessionMirror } from './session-mirror.js'
 import { createSessionCache, type SessionCache } from './session-cache.js'
 
@@ -15,7 +15,7 @@ declare module 'fastify' {
 }
 
 export const sessionsPlugin = fp<{ config: Config }>(async (app, { config }) => {
-  const channel = `${config.redis.keyPrefix}session-revoked`
+  const channel = revocationChannel(config.redis.keyPrefix)
   const cache = config.session.cacheTtlMs > 0
     ? createSessionCache(app.redis, channel, { ttlMs: config.session.cacheTtlMs, max: config.session.cacheMax }, app.log)
     : null

@@ -55,10 +55,10 @@ export async function updatePasswordHash (sql: Queryable, userId: string, passwo
   await sql`update users set password_hash = ${passwordHash}, updated_at = now() where id = ${userId}`
 }
 
-/** true when the user exists */
-export async function setUserDisabled (sql: Queryable, userId: string, disabled: boolean): Promise<boolean> {
-  const rows = await sql`
+/** the user, or null when there is none */
+export async function setUserDisabled (sql: Queryable, userId: string, disabled: boolean): Promise<PublicUser | null> {
+  const [user] = await sql<PublicUser[]>`
     update users set disabled_at = ${disabled ? sql`now()` : null}, updated_at = now()
-    where id = ${userId} returning id`
-  return rows.length > 0
+    where id = ${userId} returning id, email, role`
+  return user ?? null
 }

@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import { Errors } from '../errors.js'
 import { requireAdmin, authOf } from '../auth/guards.js'
 import { findUserById, setUserDisabled } from '../auth/users.js'
+import { requestContext } from './audit.js'
 import { sessionView } from '../auth/session-routes.js'
 import { revokeEverything, revokedCount } from '../auth/revoke-user.js'
 import { RevokedCountSchema, SessionListSchema, UserIdParamsSchema, UserSchema, errorReplies } from '../auth/auth-schemas.js'
@@ -40,7 +41,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
 
   const audit = (request: FastifyRequest, type: Parameters<typeof app.audit.record>[0]['type'], targetUserId: string, details: Record<string, unknown> = {}): void => {
     const admin = authOf(request)
-    app.audit.record({ type, userId: targetUserId, ip: request.ip, userAgent: request.headers['user-agent'] ?? null, details: { adminId: admin.userId, ...details } })
+    app.audit.record({ type, userId: targetUserId, ...requestContext(request), details: { adminId: admin.userId, ...details } })
   }
 
   app.get('/api/admin/users/:id/sessions', {
@@ -67,8 +68,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
       schema: { tags: ['admin'], params: UserIdParamsSchema, response: { 200: DisableReplySchema, ...errorReplies(400, 401, 403, 404) } }
     }, async request => {
       const disabled = action === 'disable'
-      if (!(await setUserDisabled(app.db.sql, request.params.id, disabled))) throw new Errors.NOT_FOUND('User')
-      const user = (await findUserById(app.db.sql, request.params.id))!
+      const user = await setUserDisabled(app.db.sql, request.params.id, disabled)
+      if (!user) throw new Errors.NOT_FOUND('User')
       // disabling ends every session at once; logins are refused by the login route
       const revoked = disabled ? revokedCount(await revokeEverything(app, user.id, 'user_disabled')) : 0
       audit(request, disabled ? 'ADMIN_USER_DISABLED' : 'ADMIN_USER_ENABLED', user.id, { revoked })

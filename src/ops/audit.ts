@@ -92,6 +92,11 @@ function optionalText (s: string | null | undefined, max?: number): string | nul
   return cleanText(max === undefined ? s : s.slice(0, max))
 }
 
+/** the caller's address and user agent, as every audit row of a request records them */
+export function requestContext (request: { ip: string; headers: { 'user-agent'?: string | undefined } }): { ip: string; userAgent: string | null } {
+  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null }
+}
+
 // inet takes neither a zone id (fe80::1%eth0) nor garbage: such an address is stored as null
 export function normalizeIp (ip: string | null | undefined): string | null {
   if (typeof ip !== 'string') return null

@@ -9,6 +9,7 @@ import { decodeTimeKey, toPage } from './cursor.js'
 import { translateDbError } from './portfolio-errors.js'
 import { portfolioPage } from './portfolio-queries.js'
 import { IdParamsSchema, PageQuerySchema, PortfolioPageSchema } from './portfolio-schemas.js'
+import { requestContext } from '../ops/audit.js'
 
 export const adminPortfolioRoutes: FastifyPluginAsyncTypebox = async app => {
   app.addHook('onRequest', requireAdmin)
@@ -27,8 +28,7 @@ export const adminPortfolioRoutes: FastifyPluginAsyncTypebox = async app => {
       type: 'ADMIN_PORTFOLIOS_READ',
       userId: targetUserId,
       details: { adminId: admin.userId },
-      ip: request.ip,
-      userAgent: request.headers['user-agent'] ?? null
+      ...requestContext(request)
     })
     return toPage(rows, limit, r => [r.createdAt, r.id], 'p')
   })
