@@ -2,7 +2,7 @@
 // live legacy refresh family, and how many of them the current rollout already puts on
 // sessions (they move over at their next refresh). Add --json for machine-readable output.
 import postgres from 'postgres'
-import { parseConfig } from '../src/config.js'
+import { parseConfig } from '../src/config/config.js'
 import { getsSession, effectivePercentage } from '../src/auth/rollout.js'
 
 export interface LegacyReport {

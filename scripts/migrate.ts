@@ -1,6 +1,6 @@
 // npm run migrate [-- --count N] / npm run migrate:down [-- --count N]
 import { parseArgs } from 'node:util'
-import { parseConfig, ConfigError } from '../src/config.js'
+import { parseConfig, ConfigError } from '../src/config/config.js'
 import { ensureDatabase } from '../src/infra/bootstrap.js'
 import { migrate } from '../src/infra/migrate.js'
 

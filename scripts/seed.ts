@@ -1,7 +1,7 @@
 // npm run seed: the demo user (not an admin) with a portfolio, idempotent. Prints the login.
 import postgres from 'postgres'
-import { parseConfig } from '../src/config.js'
-import { hashPassword } from '../src/auth/passwords.js'
+import { parseConfig } from '../src/config/config.js'
+import { hashPassword } from '../src/auth/passwords/hash.js'
 
 export const DEMO_EMAIL = 'demo@hallpass.local'
 export const DEMO_PASSWORD = 'demo-portfolio-2026'

@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
-import { EnvSchema } from '../src/config.js'
-import { hashPassword } from '../src/auth/passwords.js'
-import { passwordProblem } from '../src/auth/password-policy.js'
+import { EnvSchema } from '../src/config/config.js'
+import { hashPassword } from '../src/auth/passwords/hash.js'
+import { passwordProblem } from '../src/auth/passwords/policy.js'
 import { createUserWithPortfolio, EmailTakenError, type PublicUser } from '../src/auth/users.js'
-import type { Role } from '../src/auth/auth-context.js'
+import type { Role } from '../src/auth/context.js'
 
 /** a refusal to show the operator as it is (bad input, taken email) */
 export class UserCreateError extends Error {}

@@ -1,7 +1,7 @@
 // Entry point: read the config (exit 1 naming each bad variable), migrate when asked,
 // build the app, listen, and close gracefully on SIGTERM/SIGINT within 10 s.
 import closeWithGrace from 'close-with-grace'
-import { parseConfig, ConfigError, type Config } from './config.js'
+import { parseConfig, ConfigError, type Config } from './config/config.js'
 import { buildApp } from './app.js'
 import { ensureDatabase } from './infra/bootstrap.js'
 import { migrate } from './infra/migrate.js'

@@ -9,7 +9,7 @@ import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import pino from 'pino'
 import { build, adminSql, appSql } from './helper.js'
-import { createAuditLog } from '../src/ops/audit.js'
+import { createAuditLog } from '../src/audit/audit-log.js'
 import { createSql } from '../src/infra/db.js'
 
 const DEAD_DB = 'postgres://hallpass_app:pw-not-for-logs@127.0.0.1:1/hallpass_test'

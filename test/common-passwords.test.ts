@@ -2,7 +2,7 @@
 // random passwords pass, and a password built on the user's own email is rejected.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { isCommonPassword, loadCommonPasswords } from '../src/auth/common-passwords.js'
+import { isCommonPassword, loadCommonPasswords } from '../src/auth/passwords/common-list.js'
 
 t.test('the shipped list is loaded once, lower-cased, and large', async t => {
   const list = loadCommonPasswords()

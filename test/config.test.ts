@@ -1,7 +1,7 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { parseConfig, ConfigError } from '../src/config.js'
-import { parseDuration } from '../src/duration.js'
+import { parseConfig, ConfigError } from '../src/config/config.js'
+import { parseDuration } from '../src/config/duration.js'
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {

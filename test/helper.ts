@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import postgres from 'postgres'
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { parseConfig, type Config, type Env } from '../src/config.js'
+import { parseConfig, type Config, type Env } from '../src/config/config.js'
 import { buildApp, type AppDeps } from '../src/app.js'
 import { createRedis } from '../src/infra/redis.js'
 

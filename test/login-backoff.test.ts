@@ -1,10 +1,10 @@
 // Per-account backoff against the real Redis: locks after the threshold, doubles, caps,
 // resets, and never writes the email into Redis.
 import t, { type Test } from 'tap'
-import type { Config, Env } from '../src/config.js'
+import type { Config, Env } from '../src/config/config.js'
 import { Cluster } from 'ioredis'
 import { createRedis, waitForReady, type RedisClient } from '../src/infra/redis.js'
-import { accountTag, createLoginBackoff, type LoginBackoff } from '../src/auth/login-backoff.js'
+import { accountTag, createLoginBackoff, type LoginBackoff } from '../src/auth/backoff.js'
 import { deleteRedisPrefix, testConfig, uniqueEmail } from './helper.js'
 
 /** a connected client (single node or Cluster, as the environment says) */

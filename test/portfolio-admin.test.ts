@@ -2,7 +2,7 @@
 // policy, every read is audited, and nobody else gets past the guard.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import type { AuditEvent } from '../src/ops/audit.js'
+import type { AuditEvent } from '../src/audit/audit-log.js'
 import { adminSql } from './helper.js'
 import { UA_FIREFOX } from './auth-helper.js'
 import { buildWithPortfolio, client, createPortfolio, expectJson, makeUser, makeUsers } from './portfolio-helper.js'

@@ -4,10 +4,10 @@
 import type { Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { hash } from '@node-rs/argon2'
-import type { Env } from '../src/config.js'
+import type { Env } from '../src/config/config.js'
 import { buildApp } from '../src/app.js'
-import { portfolioRoutes } from '../src/portfolio/portfolio-routes.js'
-import { adminPortfolioRoutes } from '../src/portfolio/admin-portfolio-routes.js'
+import { portfolioRoutes } from '../src/portfolio/routes/portfolios.js'
+import { adminPortfolioRoutes } from '../src/portfolio/routes/admin.js'
 import { adminSql, deleteRedisPrefix, testConfig, uniqueEmail } from './helper.js'
 import { PASSWORD, browser, login, type LoggedIn } from './auth-helper.js'
 

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import postgres from 'postgres'
 import { createDb, withUserContext, type DbActor } from '../src/infra/db.js'
-import { portfolioPage } from '../src/portfolio/portfolio-queries.js'
+import { portfolioPage } from '../src/portfolio/queries/portfolios.js'
 import { TEST_DATABASE_URL, adminSql, appSql, uniqueEmail } from './helper.js'
 
 interface Fixture { a: string; b: string; pa: string[]; pb: string[] }

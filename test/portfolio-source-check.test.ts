@@ -1,5 +1,5 @@
 // A source check: every SQL that names portfolios, holdings or transactions lives in
-// src/portfolio/*-queries.ts (or the register transaction in src/auth/users.ts, which sets
+// src/portfolio/queries/*.ts (or the register transaction in src/auth/users.ts, which sets
 // the context itself), runs on the connection handed in by db.asUser / db.readAsUser, and
 // every call of those query functions sits in such a callback. RLS still fails closed if
 // something slips past (no context, no rows); this catches the slip at review time.
@@ -18,7 +18,7 @@ const TABLE = '(portfolios|holdings|transactions)'
 const SQL_ON_TABLE = new RegExp(`\\b(from|join|into|update|table|truncate|copy|lock|using)\\s+(only\\s+)?("?public"?\\s*\\.\\s*)?"?${TABLE}\\b`, 'i')
 // a bare table name, e.g. for sql('portfolios') or string-built SQL
 const TABLE_NAME = new RegExp(`^\\s*("?public"?\\.)?"?${TABLE}"?\\s*$`, 'i')
-const QUERIES_FILE = /^src\/portfolio\/[a-z-]+-queries\.ts$/
+const QUERIES_FILE = /^src\/portfolio\/queries\/[a-z-]+\.ts$/
 const REGISTER_FILE = 'src/auth/users.ts'
 const CONTEXT_TYPES = new Set(['Tx', 'ReadSql'])
 const CONTEXT_RUNNERS = new Set(['asUser', 'readAsUser'])
@@ -87,7 +87,7 @@ export function violations (files: Source[]): string[] {
           const before = fn ? file.text.slice(fn.getStart(sf), n.getStart(sf)) : ''
           if (!/set_config\('app\.user_id'/.test(before)) found.push(`${where(file, sf, n)}: SQL on a table before the context is set`)
         } else {
-          found.push(`${where(file, sf, n)}: SQL naming portfolios/holdings/transactions outside src/portfolio/*-queries.ts: ${text.trim().slice(0, 60)}`)
+          found.push(`${where(file, sf, n)}: SQL naming portfolios/holdings/transactions outside src/portfolio/queries/: ${text.trim().slice(0, 60)}`)
         }
       }
 
@@ -106,7 +106,7 @@ export function violations (files: Source[]): string[] {
       }
 
       // 3. collect what this file imports from a queries module
-      if (ts.isImportDeclaration(n) && ts.isStringLiteral(n.moduleSpecifier) && /-queries\.js$/.test(n.moduleSpecifier.text) && n.importClause && !n.importClause.isTypeOnly) {
+      if (ts.isImportDeclaration(n) && ts.isStringLiteral(n.moduleSpecifier) && /\/queries\/[a-z-]+\.js$/.test(n.moduleSpecifier.text) && n.importClause && !n.importClause.isTypeOnly) {
         const bindings = n.importClause.namedBindings
         if (bindings && ts.isNamespaceImport(bindings)) found.push(`${where(file, sf, n)}: import the query functions by name, not as a namespace`)
         if (bindings && ts.isNamedImports(bindings)) {
@@ -154,7 +154,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 t.test('src/ reaches the RLS tables only through asUser / readAsUser', async t => {
   const files = sources(join(ROOT, 'src'), ROOT)
-  t.ok(files.some(f => f.path === 'src/portfolio/portfolio-routes.ts'), `${files.length} files read`)
+  t.ok(files.some(f => f.path === 'src/portfolio/routes/portfolios.ts'), `${files.length} files read`)
   t.same(violations(files), [], 'no direct access')
 
   // the check is not vacuous: it did see the queries and their calls
@@ -166,11 +166,11 @@ t.test('src/ reaches the RLS tables only through asUser / readAsUser', async t =
 
 t.test('the check catches new direct queries', async t => {
   const route = (body: string, imports = ''): Source => ({
-    path: 'src/portfolio/new-routes.ts',
+    path: 'src/portfolio/routes/new.ts',
     text: `${imports}\nexport const routes = async (app: any) => { app.get('/x', async (request: any) => { ${body} }) }`
   })
-  const queries = (body: string): Source => ({ path: 'src/portfolio/new-queries.ts', text: `import type { Tx, ReadSql, Sql } from '../infra/db.js'\n${body}` })
-  const imp = "import { portfolioPage, createPortfolio, listPortfoliosPlain } from './portfolio-queries.js'"
+  const queries = (body: string): Source => ({ path: 'src/portfolio/queries/new.ts', text: `import type { Tx, ReadSql, Sql } from '../../infra/db.js'\n${body}` })
+  const imp = "import { portfolioPage, createPortfolio, listPortfoliosPlain } from '../queries/portfolios.js'"
   const bad: Array<[string, Source]> = [
     ['a tagged query on the pool', route('return app.db.sql`select * from portfolios`')],
     ['a query in another folder', { path: 'src/ops/report.ts', text: 'export const f = (sql: any) => sql`select count(*) from "public"."holdings"`' }],
@@ -180,7 +180,7 @@ t.test('the check catches new direct queries', async t => {
     ['a unit of work in a bare transaction', route('return app.db.sql.begin((tx: any) => createPortfolio(tx, request.body))', imp)],
     ['a query function passed around', route('return app.db.asUser(request.auth, createPortfolio)', imp)],
     ['the bench query in a route', route('return listPortfoliosPlain(app.db.sql, request.auth.userId, 10)', imp)],
-    ['a namespace import', route('return 1', "import * as pq from './portfolio-queries.js'")],
+    ['a namespace import', route('return 1', "import * as pq from '../queries/portfolios.js'")],
     ['a query function on the plain pool', queries('export const leak = (sql: Sql) => sql`select * from portfolios`')],
     ['a second parameter as the tag', queries('export const leak = (q: ReadSql, sql: any) => sql`select * from holdings`')],
     ['an untyped tag', queries('export const leak = (q) => q`select * from holdings`')],

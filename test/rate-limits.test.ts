@@ -2,9 +2,9 @@
 // shape and Retry-After, refused (503) rather than skipped when Redis is down.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import type { Config, Env } from '../src/config.js'
+import type { Config, Env } from '../src/config/config.js'
 import { buildApp } from '../src/app.js'
-import { routeRateLimit } from '../src/auth/rate-limits.js'
+import { routeRateLimit } from '../src/core/rate-limits.js'
 import { deleteRedisPrefix, testConfig, uniquePrefix } from './helper.js'
 
 const LIMITED = '/api/test/limited'

@@ -6,7 +6,7 @@ import { build, adminSql, uniquePrefix } from './helper.js'
 import { browser, login, me, register } from './auth-helper.js'
 import { bearer, legacyLogin, refresh } from './legacy-helper.js'
 import { bucket, getsSession, effectivePercentage } from '../src/auth/rollout.js'
-import type { Config } from '../src/config.js'
+import type { Config } from '../src/config/config.js'
 
 const rollout = (pct: number, extra: Partial<Config['rollout']> = {}): Config['rollout'] =>
   ({ newAuthEnabled: true, newAuthPercentage: pct, rollbackMode: false, securityLockdown: false, ...extra })

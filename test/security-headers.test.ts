@@ -2,10 +2,10 @@
 // page CSP only on HTML and HSTS only in production.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import type { Env } from '../src/config.js'
+import type { Env } from '../src/config/config.js'
 import { buildApp } from '../src/app.js'
-import { Errors } from '../src/errors.js'
-import { API_CSP, PAGE_CSP, HSTS } from '../src/ops/security-headers.js'
+import { Errors } from '../src/core/errors.js'
+import { API_CSP, PAGE_CSP, HSTS } from '../src/core/security-headers.js'
 import { build, deleteRedisPrefix, testConfig } from './helper.js'
 
 /** like build(t), with test routes added before ready() */

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { build } from './helper.js'
 import { me, register, login } from './auth-helper.js'
-import { userTag } from '../src/auth/session-store.js'
+import { userTag } from '../src/auth/sessions/store.js'
 import { createHash } from 'node:crypto'
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))

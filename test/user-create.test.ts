@@ -4,7 +4,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { verifyPassword } from '../src/auth/passwords.js'
+import { verifyPassword } from '../src/auth/passwords/hash.js'
 import { adminSql, uniqueEmail, TEST_ADMIN_URL } from './helper.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))

@@ -2,7 +2,7 @@
 // and the Config parsed from that same environment, so the seeders write exactly the keys,
 // timeouts and secrets the server reads.
 import { randomBytes } from 'node:crypto'
-import { parseConfig, type Config, type Env } from '../../src/config.js'
+import { parseConfig, type Config, type Env } from '../../src/config/config.js'
 
 export const BENCH_DATABASE = 'hallpass_bench'
 export const KEY_PREFIX = 'hallpass-bench:'

@@ -1,7 +1,7 @@
 // What a scenario is handed (the run's settings, seeded data, clients) and what it returns.
 import type postgres from 'postgres'
 import type { Redis } from 'ioredis'
-import type { SessionStore } from '../../src/auth/session-store.js'
+import type { SessionStore } from '../../src/auth/sessions/store.js'
 import type { BenchEnv } from './bench-env.js'
 import type { LoadShape, Measurement } from './load.js'
 import type { Seed } from './seed.js'

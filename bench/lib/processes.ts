@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import type { Env } from '../../src/config.js'
+import type { Env } from '../../src/config/config.js'
 import type { BenchEnv } from './bench-env.js'
 import { send, keepAliveAgent } from './http.js'
 

@@ -4,11 +4,11 @@
 // Ten thousand logins through argon2 would take minutes; this takes seconds.
 import type postgres from 'postgres'
 import type { Redis } from 'ioredis'
-import type { Config } from '../../src/config.js'
-import { hashPassword } from '../../src/auth/passwords.js'
-import { createSessionStore, type CreatedSession, type SessionStore } from '../../src/auth/session-store.js'
-import { createLegacyJwt } from '../../src/auth/legacy-jwt.js'
-import { describeDevice } from '../../src/auth/device.js'
+import type { Config } from '../../src/config/config.js'
+import { hashPassword } from '../../src/auth/passwords/hash.js'
+import { createSessionStore, type CreatedSession, type SessionStore } from '../../src/auth/sessions/store.js'
+import { createLegacyJwt } from '../../src/auth/legacy/jwt.js'
+import { describeDevice } from '../../src/auth/sessions/device.js'
 import { BENCH_IP, PASSWORD, USER_AGENT } from './bench-env.js'
 
 export interface SeededUser { id: string; email: string }

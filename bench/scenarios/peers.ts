@@ -2,7 +2,7 @@
 // with the same load shape in the same run, so ours can be read as ratios to them:
 // bare Fastify (no I/O), the one-GET floor (cookie + one ioredis GET), @fastify/session +
 // connect-redis, and @fastify/jwt (verify only).
-import type { Env } from '../../src/config.js'
+import type { Env } from '../../src/config/config.js'
 import type { Scenario } from '../lib/context.js'
 import { startPeer } from '../lib/processes.js'
 import { bearerHeaders, cookieHeaders, plainHeaders, type HeaderSet } from '../lib/requests.js'

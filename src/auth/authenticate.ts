@@ -4,10 +4,10 @@
 // whether they need it (guards.ts). A malformed cookie or token never reaches Redis.
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
-import type { Config } from '../config.js'
-import './auth-context.js'
-import { browserFamily } from './device.js'
-import type { ValidSession } from './session-store.js'
+import type { Config } from '../config/config.js'
+import './context.js'
+import { browserFamily } from './sessions/device.js'
+import type { ValidSession } from './sessions/store.js'
 
 const ANOMALY_MEMORY = 10_000
 

@@ -1,8 +1,8 @@
 // Route-level guards, used as `onRequest: requireUser` so an anonymous request is refused
 // before its body is even read.
 import type { FastifyRequest } from 'fastify'
-import { Errors } from '../errors.js'
-import type { AuthContext } from './auth-context.js'
+import { Errors } from '../core/errors.js'
+import type { AuthContext } from './context.js'
 
 export async function requireUser (request: FastifyRequest): Promise<void> {
   if (!request.auth) throw new Errors.AUTH_REQUIRED()

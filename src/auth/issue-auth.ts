@@ -2,11 +2,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { getsSession } from './rollout.js'
 import { issueSession, type IssuedSession } from './issue-session.js'
-import { describeDevice } from './device.js'
-import { issueRefreshToken, type IssuedRefreshToken } from './refresh-tokens.js'
+import { describeDevice } from './sessions/device.js'
+import { issueRefreshToken, type IssuedRefreshToken } from './legacy/refresh-tokens.js'
 import type { Queryable } from '../infra/db.js'
 import type { PublicUser } from './users.js'
-import { normalizeIp, requestContext } from '../ops/audit.js'
+import { normalizeIp, requestContext } from '../audit/audit-log.js'
 
 export interface IssuedLegacy {
   user: PublicUser

@@ -1,10 +1,10 @@
 // Logging a user in: a fresh session (never an id the client sent), the cookie, the durable
 // mirror and the audit rows. Sessions evicted to stay within the per-user limit are audited.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { describeDevice } from './device.js'
-import { setSessionCookie } from './session-cookie.js'
+import { describeDevice } from './sessions/device.js'
+import { setSessionCookie } from './sessions/cookie.js'
 import type { PublicUser } from './users.js'
-import { normalizeIp, requestContext } from '../ops/audit.js'
+import { normalizeIp, requestContext } from '../audit/audit-log.js'
 
 export interface IssuedSession {
   user: PublicUser

@@ -1,7 +1,7 @@
 // Ending everything a user holds, in both systems: sessions (Redis, published), refresh
 // families (Postgres) and the live access tokens issued with them (deny list).
 import type { FastifyInstance } from 'fastify'
-import { revokeUserFamilies } from './refresh-tokens.js'
+import { revokeUserFamilies } from './legacy/refresh-tokens.js'
 
 export interface RevokedEverything {
   sessions: string[]

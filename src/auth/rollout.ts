@@ -2,7 +2,7 @@
 // does), so raising NEW_AUTH_PERCENTAGE only ever adds users to sessions: a user in at 10%
 // is in at 50%. Rollback and NEW_AUTH_ENABLED=false stop new sessions without ending any.
 import murmur from 'murmurhash3js'
-import type { Config } from '../config.js'
+import type { Config } from '../config/config.js'
 
 const FLAG = 'hallpass-new-auth'
 

@@ -2,7 +2,7 @@
 // A new user and their default portfolio are created in one transaction; the portfolio
 // insert runs under the new user's RLS context like any other write to that table.
 import type { Queryable, Sql } from '../infra/db.js'
-import type { Role } from './auth-context.js'
+import type { Role } from './context.js'
 
 export interface UserRow {
   id: string

@@ -4,7 +4,7 @@
 // is transaction-local, so a pooled connection never carries one user into the next request.
 import postgres from 'postgres'
 import fp from 'fastify-plugin'
-import type { Config } from '../config.js'
+import type { Config } from '../config/config.js'
 
 export type Sql = postgres.Sql
 export type Tx = postgres.TransactionSql

@@ -3,7 +3,7 @@
 // error instead of hung requests. Reconnection keeps trying in the background.
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
 import fp from 'fastify-plugin'
-import type { Config } from '../config.js'
+import type { Config } from '../config/config.js'
 
 export type RedisClient = Redis | Cluster
 

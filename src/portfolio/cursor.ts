@@ -1,7 +1,7 @@
 // Opaque page cursors: base64url of a small JSON array holding the list's kind and the last
 // row's sort key. Decoding checks every part against the form this server writes, so a
 // forged or foreign cursor is a 400 and never reaches SQL as anything but a typed value.
-import { PortfolioErrors } from './portfolio-errors.js'
+import { PortfolioErrors } from './errors.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 // what the queries' to_char(... 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') writes: UTC, microseconds

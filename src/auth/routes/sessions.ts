@@ -1,0 +1,63 @@
+// A person's devices: list their sessions, end one, or end all but the current one.
+// Session ids here are the public handles; another user's id is a 404, as is an unknown one.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../config/config.js'
+import { Errors } from '../../core/errors.js'
+import { requireUser, authOf } from '../guards.js'
+import { clearSessionCookie } from '../sessions/cookie.js'
+import { requestContext } from '../../audit/audit-log.js'
+import type { SessionSummary } from '../sessions/store.js'
+import { RevokedCountSchema, SessionIdParamsSchema, SessionListSchema, errorReplies } from '../schemas.js'
+
+export function sessionView (s: SessionSummary, currentPublicId: string | null) {
+  return {
+    id: s.publicId,
+    current: s.publicId === currentPublicId,
+    createdAt: new Date(s.createdAt).toISOString(),
+    lastSeenAt: new Date(s.lastSeenAt).toISOString(),
+    expiresAt: new Date(s.expiresAt).toISOString(),
+    device: s.device,
+    ip: s.ip
+  }
+}
+
+export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  app.addHook('onRequest', requireUser)
+
+  app.get('/api/auth/sessions', {
+    schema: { tags: ['sessions'], summary: 'The caller\'s live sessions', response: { 200: SessionListSchema, ...errorReplies(401) } }
+  }, async request => {
+    const auth = authOf(request)
+    const current = auth.mode === 'session' ? auth.sessionPublicId : null
+    const sessions = await app.sessions.list(auth.userId)
+    return { sessions: sessions.map(s => sessionView(s, current)) }
+  })
+
+  app.delete('/api/auth/sessions/:id', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'End one of the caller\'s sessions',
+      params: SessionIdParamsSchema,
+      response: { 204: { type: 'null' }, ...errorReplies(400, 401, 403, 404) }
+    }
+  }, async (request, reply) => {
+    const auth = authOf(request)
+    const { id } = request.params
+    if (!(await app.sessions.revoke(auth.userId, id, 'revoked'))) throw new Errors.NOT_FOUND('Session')
+    app.sessionMirror.revoked([id], 'revoked')
+    app.audit.record({ type: 'SESSION_REVOKED', userId: auth.userId, sessionPublicId: id, ...requestContext(request) })
+    if (auth.mode === 'session' && auth.sessionPublicId === id) clearSessionCookie(reply, config)
+    return reply.code(204).send()
+  })
+
+  app.delete('/api/auth/sessions', {
+    schema: { tags: ['sessions'], summary: 'End every session of the caller but the current one', response: { 200: RevokedCountSchema, ...errorReplies(401, 403) } }
+  }, async request => {
+    const auth = authOf(request)
+    const keep = auth.mode === 'session' ? auth.sessionPublicId : undefined
+    const revoked = await app.sessions.revokeAll(auth.userId, 'revoked_others', keep)
+    app.sessionMirror.revoked(revoked, 'revoked_others')
+    app.audit.record({ type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, sessionPublicId: keep ?? null, ...requestContext(request), details: { revoked: revoked.length, scope: 'others' } })
+    return { revoked: revoked.length }
+  })
+}

@@ -1,0 +1,29 @@
+// GET /api/auth/status: the rollout flags in force on this instance and its logins by mode.
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../config/config.js'
+import { effectivePercentage } from '../rollout.js'
+
+const StatusSchema = Type.Object({
+  flags: Type.Object({
+    newAuthEnabled: Type.Boolean(),
+    newAuthPercentage: Type.Integer(),
+    rollbackMode: Type.Boolean(),
+    securityLockdown: Type.Boolean()
+  }),
+  effectivePercentage: Type.Integer({ description: 'share of users who get sessions at login now' }),
+  since: Type.String({ format: 'date-time' }),
+  logins: Type.Object({ session: Type.Integer(), legacy: Type.Integer() }),
+  upgrades: Type.Integer({ description: 'legacy refreshes turned into sessions' })
+})
+
+export const statusRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  const since = new Date().toISOString()
+  app.get('/api/auth/status', { schema: { tags: ['ops'], response: { 200: StatusSchema } } }, async () => ({
+    flags: { ...config.rollout },
+    effectivePercentage: effectivePercentage(config.rollout),
+    since,
+    logins: { ...app.authStats.logins },
+    upgrades: app.authStats.upgrades
+  }))
+}
