@@ -7,7 +7,8 @@ import { LRUCache } from 'lru-cache'
 import { Cluster } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisClient } from '../../infra/redis.js'
-import type { RevokedMessage, ValidSession } from './store.js'
+import type { ValidSession } from './store.js'
+import { parseRevokedMessage } from '../revocations.js'
 
 export interface SessionCache {
   /** true while the revocation subscription is live; otherwise get() always misses */
@@ -44,12 +45,17 @@ export function createSessionCache (
     ? redis.duplicate(undefined, { redisOptions: subscriberOptions })
     : redis.duplicate(subscriberOptions)
   subscriber.on('message', (_channel: string, payload: string) => {
-    try {
-      const { publicId } = JSON.parse(payload) as RevokedMessage
-      const key = keysByPublicId.get(publicId)
-      if (key) drop(key)
-    } catch {
+    const message = parseRevokedMessage(payload)
+    if (message === null) {
       deactivate('unreadable revocation message') // fail closed
+      return
+    }
+    if (message.publicId !== undefined) {
+      const key = keysByPublicId.get(message.publicId)
+      if (key) drop(key)
+    } else if (message.jti === undefined) {
+      // every credential of the user ended: drop all of the user's entries (rare, so a scan)
+      for (const [key, entry] of entries.entries()) if (entry.session.userId === message.userId) drop(key)
     }
   })
   subscriber.on('ready', () => {

@@ -1,7 +1,8 @@
 // Decorates the app with the session store and its Postgres mirror.
 import fp from 'fastify-plugin'
 import type { Config } from '../../config/config.js'
-import { createSessionStore, revocationChannel, type SessionStore } from './store.js'
+import { createSessionStore, type SessionStore } from './store.js'
+import { revocationChannel } from '../revocations.js'
 import { createSessionMirror, type SessionMirror } from './mirror.js'
 import { createSessionCache, type SessionCache } from './cache.js'
 

@@ -8,6 +8,7 @@ import type { RedisClient } from '../../infra/redis.js'
 import type { Role } from '../context.js'
 import { CREATE, LIST, REVOKE, VALIDATE } from './lua.js'
 import type { SessionCache } from './cache.js'
+import { revocationChannel } from '../revocations.js'
 
 export interface Device {
   browser: string
@@ -63,12 +64,6 @@ export interface SessionSummary {
   device: Device
 }
 
-export interface RevokedMessage {
-  publicId: string
-  userId: string
-  reason: string
-}
-
 export interface SessionStoreOptions {
   keyPrefix: string
   idleTimeoutMs: number
@@ -92,9 +87,6 @@ export interface SessionStore {
 
 // 16 base64url chars of a tag, a dot, 43 of a 32-byte secret: nothing else reaches Redis
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/
-
-/** the Pub/Sub channel of revocations for a key prefix */
-export const revocationChannel = (keyPrefix: string): string => `${keyPrefix}session-revoked`
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url')
 

@@ -1,0 +1,35 @@
+// The revocation channel: the one public surface through which other parts (the near cache,
+// the price feed's sockets) learn that credentials ended. Every instance subscribes to it.
+// Messages are JSON; each names the user and, when one credential ended rather than all of
+// them, which one:
+//   { userId, publicId, reason }   one session ended (logout, revoke, eviction, expiry)
+//   { userId, jti, reason }        one legacy access token ended (legacy logout)
+//   { userId, reason }             every credential of the user ended (password change,
+//                                  disable, logout-all, role change: the credential version moved)
+
+export interface RevokedMessage {
+  userId: string
+  publicId?: string
+  jti?: string
+  reason: string
+}
+
+/** the Pub/Sub channel of revocations for a key prefix */
+export const revocationChannel = (keyPrefix: string): string => `${keyPrefix}session-revoked`
+
+/** null for anything that is not a well-formed message (the caller fails closed) */
+export function parseRevokedMessage (payload: string): RevokedMessage | null {
+  let value: unknown
+  try { value = JSON.parse(payload) } catch { return null }
+  if (typeof value !== 'object' || value === null) return null
+  const m = value as Record<string, unknown>
+  if (typeof m.userId !== 'string' || typeof m.reason !== 'string') return null
+  if (m.publicId !== undefined && typeof m.publicId !== 'string') return null
+  if (m.jti !== undefined && typeof m.jti !== 'string') return null
+  return {
+    userId: m.userId,
+    reason: m.reason,
+    ...(typeof m.publicId === 'string' ? { publicId: m.publicId } : {}),
+    ...(typeof m.jti === 'string' ? { jti: m.jti } : {})
+  }
+}
