@@ -1,5 +1,6 @@
 // buildApp(config, deps) → a ready-to-listen Fastify instance. The server and the tests
-// build it the same way; plugins are registered here in one readable list.
+// build it the same way. Composition only, layer by layer: core → infra → audit → auth →
+// features; each layer's own order lives in its plugin.
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -66,6 +67,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   app.decorate('config', config)
   installErrorHandler(app)
   installValidators(app)
+  // the API speaks JSON only: a text/plain body is refused (415) like any other type, rather
+  // than parsed into a string that a route without a body schema would accept
+  app.removeContentTypeParser('text/plain')
   closeKeepAliveOnShutdown(app)
   await app.register(openapiPlugin) // first: it collects the schemas of every route below
   await app.register(cookie)
