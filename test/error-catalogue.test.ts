@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import t from 'tap'
 import Fastify, { type FastifyError } from 'fastify'
 import type { FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
 import { build, adminSql, appSql } from './helper.js'
 import { ORIGIN, browser, login, register } from './auth-helper.js'
 import { ERROR_CATALOGUE, isErrorCode } from '../src/core/errors.js'
@@ -42,7 +43,7 @@ t.test('every code thrown in src is a catalogue code, and every catalogue code i
 })
 
 // a bare app with only the error handler: what Fastify itself raises, and what Postgres raises
-async function bareApp (t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<FastifyInstance> {
+async function bareApp (t: Test): Promise<FastifyInstance> {
   const sql = appSql(t, 1)
   const app = Fastify({ bodyLimit: 1024, frameworkErrors: sendWireError })
   t.teardown(() => app.close())
