@@ -7,7 +7,7 @@ import type { Measurement, RunStats } from './load.js'
 import { evaluateTargets, ratio } from './targets.js'
 import { round } from './stats.js'
 
-export const RESULTS_DIR = new URL('../results/', import.meta.url)
+const RESULTS_DIR = new URL('../results/', import.meta.url)
 
 export interface Machine {
   cores: number

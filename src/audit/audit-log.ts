@@ -8,7 +8,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type postgres from 'postgres'
 import type { Sql } from '../infra/db.js'
 
-export type AuditType =
+type AuditType =
   | 'LOGIN_SUCCESS' | 'LOGIN_FAILURE' | 'LOGOUT' | 'SESSION_REVOKED' | 'SESSIONS_REVOKED_ALL'
   | 'SESSION_EVICTED' | 'PASSWORD_CHANGED' | 'SESSION_ANOMALY' | 'USER_REGISTERED'
   | 'ADMIN_SESSIONS_REVOKED' | 'ADMIN_USER_DISABLED' | 'ADMIN_USER_ENABLED' | 'ADMIN_PORTFOLIOS_READ'
@@ -23,7 +23,7 @@ export interface AuditEvent {
   details?: Record<string, unknown>
 }
 
-export interface AuditLog {
+interface AuditLog {
   /** queues the row; never throws, never waits for Postgres */
   record: (event: AuditEvent) => void
   /** writes everything queued so far; rejects if Postgres refuses (the rows stay queued) */
@@ -45,7 +45,7 @@ export interface AuditOptions {
   closeTimeoutMs: number
 }
 
-export const DEFAULT_AUDIT_OPTIONS: AuditOptions = {
+const DEFAULT_AUDIT_OPTIONS: AuditOptions = {
   flushIntervalMs: 250,
   flushAtRows: 200,
   rowsPerInsert: 1000,
@@ -62,7 +62,7 @@ export interface AuditWriter extends AuditLog {
   pending: () => number
 }
 
-export const USER_AGENT_MAX = 512
+const USER_AGENT_MAX = 512
 const DETAILS_MAX_CHARS = 8_192
 const DROP_WARN_EVERY_MS = 10_000
 const LOST_ROWS_LOGGED = 1_000

@@ -109,7 +109,7 @@ export interface Config {
   readonly allowedOrigins: readonly string[]
 }
 
-export interface RateLimit { readonly max: number; readonly windowMs: number }
+interface RateLimit { readonly max: number; readonly windowMs: number }
 
 export type Env = Record<string, string | undefined>
 

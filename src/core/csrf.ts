@@ -14,10 +14,10 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 // page logging the victim into the attacker's account)
 const COOKIE_ENTRY_POINTS = new Set(['/api/auth/login', '/api/auth/register'])
 
-export type CsrfVerdict = 'not-checked' | 'allowed' | 'rejected'
+type CsrfVerdict = 'not-checked' | 'allowed' | 'rejected'
 
 /** the rule on its own, for the hook and for tests */
-export function csrfVerdict (config: Config, allowed: ReadonlySet<string> = new Set(config.allowedOrigins)) {
+function csrfVerdict (config: Config, allowed: ReadonlySet<string> = new Set(config.allowedOrigins)) {
   const cookieName = config.session.cookieName
   return (request: FastifyRequest): CsrfVerdict => {
     if (!STATE_CHANGING.has(request.method)) return 'not-checked'

@@ -22,7 +22,7 @@ function isDependencyDown (err: Error & { code?: string; name?: string }): boole
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57014'].includes(err.code ?? '')
 }
 
-export function toWireError (err: FastifyError): WireError {
+function toWireError (err: FastifyError): WireError {
   if (err.validation) {
     return { statusCode: 400, code: 'VALIDATION_FAILED', error: 'Bad Request', message: err.message }
   }

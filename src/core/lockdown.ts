@@ -10,7 +10,7 @@ const SECURITY_LOCKDOWN = createError('SECURITY_LOCKDOWN', 'The service is in se
 const LOCKED_PREFIXES = ['/api/portfolios', '/api/holdings', '/api/admin', '/ws']
 const LOCKED_ROUTES = new Set(['/api/auth/login', '/api/auth/register', '/api/auth/refresh'])
 
-export function isLockedRoute (routeUrl: string | undefined): boolean {
+function isLockedRoute (routeUrl: string | undefined): boolean {
   if (!routeUrl) return false
   return LOCKED_ROUTES.has(routeUrl) || LOCKED_PREFIXES.some(p => routeUrl === p || routeUrl.startsWith(p + '/'))
 }

@@ -2,7 +2,7 @@
 // Connects to the server's maintenance database, since the target may not exist yet.
 import postgres from 'postgres'
 
-export const APP_ROLE = 'hallpass_app'
+const APP_ROLE = 'hallpass_app'
 
 export async function ensureDatabase (adminUrl: string): Promise<{ created: boolean; database: string }> {
   const target = new URL(adminUrl)

@@ -6,7 +6,7 @@ import type { Sql } from '../../infra/db.js'
 import type { Device } from './store.js'
 import { normalizeIp } from '../../audit/audit-log.js'
 
-export interface MirroredSession {
+interface MirroredSession {
   publicId: string
   userId: string
   createdAt: number

@@ -16,7 +16,7 @@ export interface Device {
   type: string
 }
 
-export interface NewSession {
+interface NewSession {
   userId: string
   email: string
   role: Role
