@@ -84,7 +84,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 // Postgres text and jsonb refuse NUL and unpaired surrogates: one such value would fail the
 // whole batch on every retry, so they are cleaned here, once, when the row is queued.
 function cleanText (s: string): string {
-  return s.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\uFFFD')
+  return s.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\uFFFD') // eslint-disable-line no-control-regex -- NUL is the character to remove
 }
 
 function optionalText (s: string | null | undefined, max?: number): string | null {

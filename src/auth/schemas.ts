@@ -1,5 +1,5 @@
 // TypeBox schemas of the auth API: request validation, response serialization and OpenAPI.
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 
 export const ErrorSchema = Type.Object({
   statusCode: Type.Integer(),

@@ -19,7 +19,7 @@ interface VarOptions {
   secret?: boolean
 }
 
-function v(opts: VarOptions): TString {
+function v (opts: VarOptions): TString {
   return Type.String({
     ...(opts.default !== undefined ? { default: opts.default } : {}),
     ...(opts.pattern ? { pattern: opts.pattern } : {}),

@@ -10,9 +10,17 @@ interface WireError {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
-  413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
-  429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable'
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable'
 }
 
 // errors of ioredis and postgres.js that mean "the dependency is down", not "a bug"
@@ -46,9 +54,9 @@ export function installErrorHandler (app: FastifyInstance): void {
     const wire = toWireError(err)
     if (wire.statusCode >= 500) request.log.error({ err }, 'request failed')
     else request.log.info({ code: wire.code, statusCode: wire.statusCode }, wire.message)
-    void reply.code(wire.statusCode).send(wire)
+    reply.code(wire.statusCode).send(wire)
   })
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ statusCode: 404, code: 'ROUTE_NOT_FOUND', error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` })
+    reply.code(404).send({ statusCode: 404, code: 'ROUTE_NOT_FOUND', error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` })
   })
 }

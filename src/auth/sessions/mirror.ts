@@ -25,7 +25,6 @@ export interface SessionMirror {
   close: () => Promise<void>
 }
 
-
 export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEveryMs = 10_000): SessionMirror {
   const lastSeen = new Map<string, number>()
   const inFlight = new Set<Promise<unknown>>()
