@@ -13,8 +13,8 @@ const config: KnipConfig = {
     'test/setup.ts'
   ],
   project: ['{src,scripts,bench,migrations,test}/**/*.ts'],
-  // system programs the fault tests start, not npm packages
-  ignoreBinaries: ['redis-server', 'redis-cli']
+  // a type or interface that an exported function's signature uses may stay exported
+  ignoreExportsUsedInFile: { interface: true, type: true }
 }
 
 export default config

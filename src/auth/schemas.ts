@@ -1,7 +1,7 @@
 // TypeBox schemas of the auth API: request validation, response serialization and OpenAPI.
 import { Type } from '@sinclair/typebox'
 
-export const ErrorSchema = Type.Object({
+const ErrorSchema = Type.Object({
   statusCode: Type.Integer(),
   code: Type.String(),
   error: Type.String(),
