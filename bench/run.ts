@@ -1,8 +1,10 @@
 // npm run bench [-- --quick] [-- --only name,name]: builds (in the npm script), prepares the
 // bench database and Redis prefix, seeds, runs each scenario one at a time against the built
-// server and the peers, prints the markdown report and writes bench/results/. Exits 1 when a
+// server and the peers, prints the markdown report and writes it to bench/results/ (a full run of
+// every scenario) or to a temporary folder (a quick or partial run, named on stderr). Exits 1 when a
 // scenario failed or saw errors (or non-2xx where 2xx is expected) — never for a speed.
 import os from 'node:os'
+import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
 import { benchEnv, KEY_PREFIX } from './lib/bench-env.js'
@@ -12,7 +14,7 @@ import { seedFastifySessions, seedFloorKeys } from './lib/seed-peers.js'
 import { installCleanup, REPO_ROOT, stopAll } from './lib/processes.js'
 import { cpuBusy } from './lib/cpu-busy.js'
 import { FULL_SHAPE, QUICK_SHAPE, type Measurement } from './lib/load.js'
-import { machineOf, renderReport, writeLatest, writeScenario, type RunInfo } from './lib/report.js'
+import { machineOf, renderReport, resultsDirFor, writeLatest, writeScenario, type RunInfo } from './lib/report.js'
 import type { RunContext, Scenario, ScenarioResult } from './lib/context.js'
 import { ceiling } from './scenarios/ceiling.js'
 import { sessionValidate } from './scenarios/session-validate.js'
@@ -95,6 +97,7 @@ try {
     measurements: new Map<string, Measurement>()
   }
 
+  const resultsDir = await resultsDirFor({ quick, partial: only !== null })
   const results: ScenarioResult[] = []
   for (const s of SCENARIOS.filter(s => !only || only.has(s.name))) {
     log(`${s.name}: ${s.title}`)
@@ -111,12 +114,13 @@ try {
     result.notes = result.notes.map(scrub)
     result.problems = result.problems.map(scrub)
     results.push(result)
-    await writeScenario(run, result)
+    await writeScenario(resultsDir, run, result)
   }
 
   const markdown = scrub(renderReport({ ...run, wallS: (performance.now() - started) / 1000, loadAfter: os.loadavg()[0] ?? 0 }, results, ctx.measurements))
   process.stdout.write('\n' + markdown)
-  await writeLatest(markdown)
+  await writeLatest(resultsDir, markdown)
+  log(`report written to ${scrub(fileURLToPath(resultsDir))}`)
   const problems = results.flatMap(r => r.problems)
   if (problems.length) {
     log(`smoke check failed: ${problems.length} problem(s), listed in the report`)

@@ -38,8 +38,13 @@ t.test('rows land with their columns; bad values become null instead of failing 
     from audit_logs where user_id = ${userId} order by id`
   t.equal(rows.length, 3)
   t.same(rows[0], {
-    type: 'LOGIN_SUCCESS', user_id: userId, session_public_id: 'pub-1', ip: '203.0.113.7', ua_len: 16,
-    kind: 'object', details: { method: 'password', nested: { attempts: 1 } }
+    type: 'LOGIN_SUCCESS',
+    user_id: userId,
+    session_public_id: 'pub-1',
+    ip: '203.0.113.7',
+    ua_len: 16,
+    kind: 'object',
+    details: { method: 'password', nested: { attempts: 1 } }
   }, 'details is a jsonb object, not a string')
   t.equal(rows[1]!.ip, null, 'an invalid ip is stored as null')
   t.equal(rows[1]!.ua_len, 512, 'the user agent is cut to 512 chars')
@@ -169,7 +174,7 @@ t.test('a row Postgres refuses is dropped alone; the rest of its batch lands', a
   t.teardown(() => audit.close())
   const userId = randomUUID()
   audit.record({ type: 'LOGIN_SUCCESS', userId, details: { n: 1 } })
-  audit.record({ type: 'LOGIN_SUCCESS', userId, details: { ['bad\u0000key']: 1 } }) // jsonb refuses \u0000
+  audit.record({ type: 'LOGIN_SUCCESS', userId, details: { 'bad\u0000key': 1 } }) // jsonb refuses \u0000
   audit.record({ type: 'LOGIN_SUCCESS', userId, details: { n: 3 } })
   await audit.flush()
   t.equal(audit.pending(), 0, 'nothing left to retry forever')

@@ -13,7 +13,7 @@ const DEFAULT_DB = 'postgres://hallpass_app@127.0.0.1:5432/hallpass'
 const DEFAULT_ADMIN_DB = 'postgres://postgres@127.0.0.1:5432/hallpass'
 
 /** the same server and credentials, database name + "_test" */
-export function testDatabaseUrl (url: string): string {
+function testDatabaseUrl (url: string): string {
   const u = new URL(url)
   const name = decodeURIComponent(u.pathname.slice(1)) || 'hallpass'
   u.pathname = '/' + (name.endsWith('_test') ? name : `${name}_test`)
@@ -77,7 +77,7 @@ export async function deleteRedisPrefix (config: Config): Promise<void> {
 }
 
 /** a postgres.js client on the test database; closed when the test ends */
-export function sqlClient (t: Test, url: string, max = 2): postgres.Sql {
+function sqlClient (t: Test, url: string, max = 2): postgres.Sql {
   const sql = postgres(url, { max, onnotice: () => {} })
   t.teardown(() => sql.end({ timeout: 5 }))
   return sql

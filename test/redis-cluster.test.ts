@@ -40,13 +40,13 @@ async function startCluster (t: Test): Promise<string> {
       '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }))
   }
   for (const port of ports) {
-    for (let i = 0; i < 50 && spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() !== 'PONG'; i++) await new Promise(r => setTimeout(r, 100))
+    for (let i = 0; i < 50 && spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() !== 'PONG'; i++) await new Promise(resolve => setTimeout(resolve, 100))
   }
   const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' })
   if (create.status !== 0) throw new Error(create.stdout + create.stderr)
   for (let i = 0; i < 50; i++) {
     if (/cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).stdout)) break
-    await new Promise(r => setTimeout(r, 100))
+    await new Promise(resolve => setTimeout(resolve, 100))
   }
   return ports.map(p => `127.0.0.1:${p}`).join(',')
 }
@@ -54,7 +54,7 @@ async function startCluster (t: Test): Promise<string> {
 t.test('sessions, legacy tokens, limits and the cache work unchanged on Redis Cluster', { skip: hasRedis ? false : 'redis-server/redis-cli not installed' }, async t => {
   const nodes = await startCluster(t)
   const app = await build(t, { REDIS_CLUSTER_NODES: nodes, MAX_SESSIONS_PER_USER: '2', SESSION_CACHE_TTL: '1s' })
-  for (let i = 0; i < 50 && !app.sessionCache?.active; i++) await new Promise(r => setTimeout(r, 50))
+  for (let i = 0; i < 50 && !app.sessionCache?.active; i++) await new Promise(resolve => setTimeout(resolve, 50))
   t.equal(app.sessionCache?.active, true, 'the near cache subscribed through the cluster')
 
   const user = await register(app)

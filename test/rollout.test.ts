@@ -32,7 +32,7 @@ t.test('buckets do not change across processes or releases', async t => {
   const pinned = { 'a3bb189e-8bf9-4888-9912-ace4e6543002': 66 }
   t.equal(bucket('a3bb189e-8bf9-4888-9912-ace4e6543002'), pinned['a3bb189e-8bf9-4888-9912-ace4e6543002'])
   const { spawnSync } = await import('node:child_process')
-  const out = spawnSync(process.execPath, ['--import=tsx', '-e', `import('./src/auth/rollout.ts').then(m => console.log(m.bucket('a3bb189e-8bf9-4888-9912-ace4e6543002')))`], { encoding: 'utf8' })
+  const out = spawnSync(process.execPath, ['--import=tsx', '-e', 'import(\'./src/auth/rollout.ts\').then(m => console.log(m.bucket(\'a3bb189e-8bf9-4888-9912-ace4e6543002\')))'], { encoding: 'utf8' })
   t.equal(Number(out.stdout.trim()), pinned['a3bb189e-8bf9-4888-9912-ace4e6543002'], 'another process computes the same bucket')
 })
 

@@ -14,12 +14,12 @@ t.test('SIGTERM closes gracefully with exit 0', async t => {
   child.stdout.on('data', d => { out += d })
   child.stderr.on('data', d => { out += d })
   const deadline = Date.now() + 20_000
-  while (!/Server listening/.test(out) && Date.now() < deadline) await new Promise(r => setTimeout(r, 100))
+  while (!/Server listening/.test(out) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
   t.match(out, /Server listening/, 'started')
 
   const inFlight = fetch(`http://127.0.0.1:${port}/api/health/ready`)
   // signal only once the server has the request (a loaded machine may take a while to deliver it)
-  while (!out.includes('"url":"/api/health/ready"') && Date.now() < deadline) await new Promise(r => setTimeout(r, 1))
+  while (!out.includes('"url":"/api/health/ready"') && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 1))
   const started = Date.now()
   child.kill('SIGTERM')
   const res = await inFlight

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { parseConfig, type Config, type Env } from '../../src/config/config.js'
 
-export const BENCH_DATABASE = 'hallpass_bench'
+const BENCH_DATABASE = 'hallpass_bench'
 export const KEY_PREFIX = 'hallpass-bench:'
 /** sent on every cookie-bound state change (DELETE of a session); the server allows it */
 export const ORIGIN = 'http://localhost:3000'
@@ -27,7 +27,7 @@ export interface BenchEnv {
 }
 
 /** the same server and credentials, another database */
-export function withDatabase (url: string, database: string): string {
+function withDatabase (url: string, database: string): string {
   const u = new URL(url)
   u.pathname = '/' + database
   return u.toString()

@@ -22,7 +22,7 @@ export interface RunContext {
   measurements: Map<string, Measurement>
 }
 
-export type ScenarioStatus = 'ok' | 'skipped' | 'pending' | 'failed'
+type ScenarioStatus = 'ok' | 'skipped' | 'pending' | 'failed'
 
 export interface ScenarioResult {
   scenario: string

@@ -3,7 +3,7 @@
 // the quantile). When the server has no /metrics yet, that is said, not guessed.
 import { keepAliveAgent, send } from './http.js'
 
-export interface HistogramReading {
+interface HistogramReading {
   series: string
   count: number
   p50Ms: number | null
@@ -26,7 +26,7 @@ function quantile (buckets: [number, number][], q: number): number | null {
   return hit ? hit[0] : null
 }
 
-export function parseHistograms (text: string): HistogramReading[] {
+function parseHistograms (text: string): HistogramReading[] {
   const series = new Map<string, { name: string; buckets: [number, number][] }>()
   for (const line of text.split('\n')) {
     const m = BUCKET.exec(line.trim())

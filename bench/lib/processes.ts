@@ -23,7 +23,7 @@ const running = new Set<ChildProcess>()
 const TAIL_CHARS = 4000
 
 /** a port the OS just handed out and took back; free unless something races us for it */
-export function freePort (): Promise<number> {
+function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)

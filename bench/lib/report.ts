@@ -1,13 +1,23 @@
-// The run's report: one markdown document (stdout and bench/results/latest.md) and one JSON
-// file per scenario (bench/results/<scenario>.json). Nothing in them names a path.
+// The run's report: one markdown document (stdout and latest.md) and one JSON file per scenario
+// (<scenario>.json). Nothing in them names a path. Only a full run of every scenario writes
+// them to the committed bench/results/; a quick or partial run writes to a temporary folder,
+// so a smoke test (CI) never replaces the measured report with its own rough figures.
 import os from 'node:os'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { ScenarioResult } from './context.js'
 import type { Measurement, RunStats } from './load.js'
 import { evaluateTargets, ratio } from './targets.js'
 import { round } from './stats.js'
 
-export const RESULTS_DIR = new URL('../results/', import.meta.url)
+const RESULTS_DIR = new URL('../results/', import.meta.url)
+
+/** where this run's report goes: bench/results/ for a full run of every scenario, else a fresh temporary folder */
+export async function resultsDirFor (run: { quick: boolean; partial: boolean }): Promise<URL> {
+  if (!run.quick && !run.partial) return RESULTS_DIR
+  return pathToFileURL(await mkdtemp(join(os.tmpdir(), 'hallpass-bench-')) + '/')
+}
 
 export interface Machine {
   cores: number
@@ -46,10 +56,10 @@ export function machineOf (postgres: string, redis: string): Machine {
   }
 }
 
-export async function writeScenario (run: Omit<RunInfo, 'wallS'>, result: ScenarioResult): Promise<void> {
-  await mkdir(RESULTS_DIR, { recursive: true })
+export async function writeScenario (dir: URL, run: Omit<RunInfo, 'wallS'>, result: ScenarioResult): Promise<void> {
+  await mkdir(dir, { recursive: true })
   const body = { ...result, mode: run.mode, startedAt: run.startedAt, machine: run.machine }
-  await writeFile(new URL(`${result.scenario}.json`, RESULTS_DIR), JSON.stringify(body, null, 2) + '\n')
+  await writeFile(new URL(`${result.scenario}.json`, dir), JSON.stringify(body, null, 2) + '\n')
 }
 
 const n = (v: number): string => Math.round(v).toLocaleString('en')
@@ -138,7 +148,7 @@ export function renderReport (run: RunInfo, results: ScenarioResult[], measureme
   return out.join('\n') + '\n'
 }
 
-export async function writeLatest (markdown: string): Promise<void> {
-  await mkdir(RESULTS_DIR, { recursive: true })
-  await writeFile(new URL('latest.md', RESULTS_DIR), markdown)
+export async function writeLatest (dir: URL, markdown: string): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  await writeFile(new URL('latest.md', dir), markdown)
 }

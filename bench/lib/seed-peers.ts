@@ -9,9 +9,9 @@ import { RedisStore } from 'connect-redis'
 import { sign } from '@fastify/cookie'
 import type { SeededUser } from './seed.js'
 
-export const FLOOR_PREFIX = 'floor:'
-export const FASTIFY_SESSION_PREFIX = 'fsess:'
-export const SESSION_MAX_AGE_MS = 24 * 60 * 60 * 1000
+const FLOOR_PREFIX = 'floor:'
+const FASTIFY_SESSION_PREFIX = 'fsess:'
+const SESSION_MAX_AGE_MS = 24 * 60 * 60 * 1000
 
 /** `<prefix>floor:<cookie>` → the user as JSON, one SET per session of ours */
 export async function seedFloorKeys (redis: Redis, keyPrefix: string, tokens: readonly string[], users: readonly SeededUser[]): Promise<void> {

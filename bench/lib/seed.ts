@@ -14,8 +14,8 @@ import { BENCH_IP, PASSWORD, USER_AGENT } from './bench-env.js'
 
 export interface SeededUser { id: string; email: string }
 
-export const SESSION_USERS = 100
-export const SESSIONS_PER_USER = 100
+const SESSION_USERS = 100
+const SESSIONS_PER_USER = 100
 export const PORTFOLIOS_PER_USER = 3
 export const REVOCATION_USERS = 20
 
@@ -42,7 +42,7 @@ export function benchStore (redis: Redis, config: Config): SessionStore {
   })
 }
 
-export async function insertUsers (sql: postgres.Sql, tag: string, count: number, passwordHash: string): Promise<SeededUser[]> {
+async function insertUsers (sql: postgres.Sql, tag: string, count: number, passwordHash: string): Promise<SeededUser[]> {
   const rows = await sql<(SeededUser & { n: number })[]>`
     insert into users (email, password_hash)
     select ${tag} || '-' || g || '@bench.test', ${passwordHash} from generate_series(1, ${count}::int) g

@@ -30,7 +30,7 @@ export class Samples {
   }
 }
 
-export function percentiles (values: ArrayLike<number>): Percentiles {
+function percentiles (values: ArrayLike<number>): Percentiles {
   const sorted = Float64Array.from(values).sort()
   const at = (q: number): number => sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN
   const r = (v: number): number => round(v, 3)

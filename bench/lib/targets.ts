@@ -4,7 +4,7 @@ import type { ScenarioResult } from './context.js'
 import type { Measurement } from './load.js'
 import { round } from './stats.js'
 
-export type Verdict = 'met' | 'missed' | 'not measured'
+type Verdict = 'met' | 'missed' | 'not measured'
 
 export interface TargetRow {
   target: string

@@ -5,8 +5,8 @@
 import Fastify from 'fastify'
 import cookie from '@fastify/cookie'
 import { Redis } from 'ioredis'
-import { createSql } from '../../src/infra/db.js'
-import { listPortfoliosPlain } from '../../src/portfolio/queries/portfolios.js'
+import { createSql, type Sql } from '../../src/infra/db.js'
+import { portfolioPage } from '../../src/portfolio/queries/portfolios.js'
 import { toPage } from '../../src/portfolio/cursor.js'
 import { PageQuerySchema, PortfolioPageSchema } from '../../src/portfolio/schemas.js'
 import { need, serve } from './serve.js'
@@ -15,6 +15,16 @@ import { unauthorized } from './me-schema.js'
 const prefix = need('KEY_PREFIX') + 'floor:'
 const redis = new Redis(need('REDIS_URL'))
 const sql = createSql(need('DATABASE_ADMIN_URL'), { max: Number(process.env.PG_POOL_MAX ?? 10), statementTimeoutMs: 5000 })
+
+/**
+ * The list of GET /api/portfolios without RLS: the route's own SQL, filtered by user_id alone
+ * and run directly on the pool. It returns rows only on a connection the policies do not bind
+ * (a superuser or BYPASSRLS role: FORCE binds even the table owner); on the app role it sees
+ * nothing, which is the point of RLS. It lives here, not in src/, so no route can call it.
+ */
+function listPortfoliosPlain (sql: Sql, userId: string, limit: number) {
+  return portfolioPage(sql, { ownerId: userId, after: null, take: limit })
+}
 
 const app = Fastify({ logger: false })
 await app.register(cookie)

@@ -22,7 +22,7 @@ function startProbe (url: string): Probe {
   let running = true
   let failures = 0
   const loop = (async () => {
-    while (running) {
+    while (running) { // eslint-disable-line no-unmodified-loop-condition -- stop(), below, sets it false from outside the loop
       const next = performance.now() + PROBE_EVERY_MS
       try {
         const r = await send(agent, url + '/api/health', { timeoutMs: 10_000 })

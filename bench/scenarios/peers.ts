@@ -22,11 +22,19 @@ export const peers: Scenario = {
       { file: 'fastify-bare.ts', key: 'peer:fastify-bare', label: 'peer: bare Fastify, no I/O', path: '/api/health', headerSets: plainHeaders, env: {} },
       { file: 'redis-get.ts', key: 'peer:redis-get', label: 'peer: Fastify + one ioredis GET', path: '/api/auth/me', headerSets: cookieHeaders('sid', seed.sessionTokens), env: redis },
       {
-        file: 'fastify-session.ts', key: 'peer:fastify-session', label: 'peer: @fastify/session + connect-redis', path: '/api/auth/me',
-        headerSets: cookieHeaders('sid', ctx.fastifySessionCookies), env: { ...redis, FASTIFY_SESSION_SECRET: bench.fastifySessionSecret }
+        file: 'fastify-session.ts',
+        key: 'peer:fastify-session',
+        label: 'peer: @fastify/session + connect-redis',
+        path: '/api/auth/me',
+        headerSets: cookieHeaders('sid', ctx.fastifySessionCookies),
+        env: { ...redis, FASTIFY_SESSION_SECRET: bench.fastifySessionSecret }
       },
       {
-        file: 'fastify-jwt.ts', key: 'peer:fastify-jwt', label: 'peer: @fastify/jwt verify', path: '/api/auth/me', headerSets: bearerHeaders(seed.bearerTokens),
+        file: 'fastify-jwt.ts',
+        key: 'peer:fastify-jwt',
+        label: 'peer: @fastify/jwt verify',
+        path: '/api/auth/me',
+        headerSets: bearerHeaders(seed.bearerTokens),
         env: { JWT_ACCESS_SECRET: bench.server.JWT_ACCESS_SECRET, JWT_ISSUER: bench.config.jwt.issuer, JWT_AUDIENCE: bench.config.jwt.audience }
       }
     ]

@@ -8,7 +8,7 @@ import type { Sql } from '../infra/db.js'
 import { normalizeIp } from '../core/request-context.js'
 import { UUID_RE } from '../core/schemas.js'
 
-export type AuditType =
+type AuditType =
   | 'LOGIN_SUCCESS' | 'LOGIN_FAILURE' | 'LOGOUT' | 'SESSION_REVOKED' | 'SESSIONS_REVOKED_ALL'
   | 'SESSION_EVICTED' | 'PASSWORD_CHANGED' | 'SESSION_ANOMALY' | 'USER_REGISTERED'
   | 'ADMIN_SESSIONS_REVOKED' | 'ADMIN_USER_DISABLED' | 'ADMIN_USER_ENABLED' | 'ADMIN_PORTFOLIOS_READ'
@@ -45,7 +45,7 @@ export interface AuditOptions {
   closeTimeoutMs: number
 }
 
-export const DEFAULT_AUDIT_OPTIONS: AuditOptions = {
+const DEFAULT_AUDIT_OPTIONS: AuditOptions = {
   flushIntervalMs: 250,
   flushAtRows: 200,
   rowsPerInsert: 1000,
@@ -62,7 +62,7 @@ export interface AuditWriter extends AuditLog {
   pending: () => number
 }
 
-export const USER_AGENT_MAX = 512
+const USER_AGENT_MAX = 512
 const DETAILS_MAX_CHARS = 8_192
 const DROP_WARN_EVERY_MS = 10_000
 const LOST_ROWS_LOGGED = 1_000
@@ -83,7 +83,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 // Postgres text and jsonb refuse NUL and unpaired surrogates: one such value would fail the
 // whole batch on every retry, so they are cleaned here, once, when the row is queued.
 function cleanText (s: string): string {
-  return s.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\uFFFD')
+  return s.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\uFFFD') // eslint-disable-line no-control-regex -- NUL is the character to remove
 }
 
 function optionalText (s: string | null | undefined, max?: number): string | null {

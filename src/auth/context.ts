@@ -2,7 +2,7 @@
 // `mode` says which system vouched for the caller during the JWT → session transition.
 export type Role = 'user' | 'admin'
 
-export interface SessionAuth {
+interface SessionAuth {
   mode: 'session'
   userId: string
   email: string
@@ -10,7 +10,7 @@ export interface SessionAuth {
   sessionPublicId: string
 }
 
-export interface LegacyAuth {
+interface LegacyAuth {
   mode: 'legacy'
   userId: string
   email: string

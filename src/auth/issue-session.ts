@@ -23,14 +23,24 @@ export async function issueSession (
   const userAgent = (request.headers['user-agent'] ?? '').slice(0, 512)
   const device = describeDevice(userAgent)
   const created = await app.sessions.create({
-    userId: user.id, email: user.email, role: user.role, ip: request.ip, userAgent, device,
+    userId: user.id,
+    email: user.email,
+    role: user.role,
+    ip: request.ip,
+    userAgent,
+    device,
     ...(upgrade ? { absoluteCapAt: upgrade.absoluteCapAt } : {})
   })
   setSessionCookie(reply, app.config, created.token, created.absoluteExpiresAt)
 
   app.sessionMirror.created({
-    publicId: created.publicId, userId: user.id, createdAt: created.createdAt,
-    expiresAt: created.absoluteExpiresAt, device, ip: normalizeIp(request.ip), userAgent
+    publicId: created.publicId,
+    userId: user.id,
+    createdAt: created.createdAt,
+    expiresAt: created.absoluteExpiresAt,
+    device,
+    ip: normalizeIp(request.ip),
+    userAgent
   })
   app.sessionMirror.revoked(created.evicted, 'evicted')
   const who = { userId: user.id, ...requestContext(request) }

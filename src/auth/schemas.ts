@@ -1,14 +1,13 @@
 // TypeBox schemas of the auth API: request validation, response serialization and OpenAPI.
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import { UuidSchema } from '../core/schemas.js'
 
-export const EmailSchema = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'trimmed and lower-cased before validation' })
+const EmailSchema = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'trimmed and lower-cased before validation' })
 
 export const CredentialsSchema = Type.Object({
   email: EmailSchema,
   password: Type.String({ minLength: 1, maxLength: 256 })
 }, { additionalProperties: false })
-export type Credentials = Static<typeof CredentialsSchema>
 
 export const RegisterSchema = Type.Object({
   email: EmailSchema,
@@ -26,12 +25,12 @@ export const UserSchema = Type.Object({
   role: Type.Union([Type.Literal('user'), Type.Literal('admin')])
 })
 
-export const SessionAuthReplySchema = Type.Object({
+const SessionAuthReplySchema = Type.Object({
   mode: Type.Literal('session'),
   expiresAt: Type.String({ format: 'date-time', description: 'when the session ends unless used again (sliding)' })
 })
 
-export const LegacyAuthReplySchema = Type.Object({
+const LegacyAuthReplySchema = Type.Object({
   mode: Type.Literal('legacy'),
   accessToken: Type.String({ description: 'HS256 JWT for Authorization: Bearer' }),
   refreshToken: Type.String({ description: 'single use: rotated by POST /api/auth/refresh' }),
@@ -50,9 +49,9 @@ export const MeReplySchema = Type.Object({
   })
 })
 
-export const DeviceSchema = Type.Object({ browser: Type.String(), os: Type.String(), type: Type.String() })
+const DeviceSchema = Type.Object({ browser: Type.String(), os: Type.String(), type: Type.String() })
 
-export const SessionViewSchema = Type.Object({
+const SessionViewSchema = Type.Object({
   id: Type.String({ description: 'public handle, never the secret' }),
   current: Type.Boolean(),
   createdAt: Type.String({ format: 'date-time' }),

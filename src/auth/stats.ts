@@ -2,7 +2,7 @@
 // session share grow as NEW_AUTH_PERCENTAGE rises.
 import fp from 'fastify-plugin'
 
-export interface AuthStats {
+interface AuthStats {
   logins: { session: number; legacy: number }
   upgrades: number
 }

@@ -19,7 +19,7 @@ interface VarOptions {
   secret?: boolean
 }
 
-function v(opts: VarOptions): TString {
+function v (opts: VarOptions): TString {
   return Type.String({
     ...(opts.default !== undefined ? { default: opts.default } : {}),
     ...(opts.pattern ? { pattern: opts.pattern } : {}),
@@ -109,7 +109,7 @@ export interface Config {
   readonly allowedOrigins: readonly string[]
 }
 
-export interface RateLimit { readonly max: number; readonly windowMs: number }
+interface RateLimit { readonly max: number; readonly windowMs: number }
 
 export type Env = Record<string, string | undefined>
 

@@ -13,7 +13,7 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 export type CsrfVerdict = 'not-checked' | 'allowed' | 'rejected'
 
 /** the rule on its own, for the hook and for tests */
-export function csrfVerdict (config: Config, allowed: ReadonlySet<string> = new Set(config.allowedOrigins)) {
+function csrfVerdict (config: Config, allowed: ReadonlySet<string> = new Set(config.allowedOrigins)) {
   const cookieName = config.session.cookieName
   return (request: FastifyRequest): CsrfVerdict => {
     if (!STATE_CHANGING.has(request.method)) return 'not-checked'

@@ -13,9 +13,18 @@ export interface WireError {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
-  413: 'Payload Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
-  429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable'
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  414: 'URI Too Long',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable'
 }
 
 // the errors a client can provoke in Fastify before a handler runs
@@ -77,12 +86,12 @@ export function sendWireError (err: FastifyError, request: FastifyRequest, reply
   if (wireError.statusCode >= 500) request.log.error({ err }, 'request failed')
   else if (wireError.code === 'BAD_REQUEST') request.log.warn({ err }, 'client error without a house code')
   else request.log.info({ code: wireError.code, statusCode: wireError.statusCode }, wireError.message)
-  void reply.code(wireError.statusCode).send(wireError)
+  reply.code(wireError.statusCode).send(wireError)
 }
 
 export function installErrorHandler (app: FastifyInstance): void {
   app.setErrorHandler(sendWireError)
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(wire('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`))
+    reply.code(404).send(wire('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`))
   })
 }

@@ -4,7 +4,7 @@ import type { DestinationStream } from 'pino'
 import type { FastifyServerOptions } from 'fastify'
 import type { Config } from '../config/config.js'
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers.authorization',
   'req.headers["x-refresh-token"]',

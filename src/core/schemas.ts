@@ -3,7 +3,7 @@
 // plain pattern, written here once.
 import { Type } from '@sinclair/typebox'
 
-export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 export const UUID_RE = new RegExp(UUID_PATTERN)
 
 /** a UUID as Postgres casts it: 36 characters, no urn prefix, no braces */
@@ -13,7 +13,7 @@ export const UuidSchema = (options: { description?: string } = {}) =>
 /** `:id` of every route that addresses a row by its UUID */
 export const UuidParamsSchema = Type.Object({ id: UuidSchema() })
 
-export const ErrorSchema = Type.Object({
+const ErrorSchema = Type.Object({
   statusCode: Type.Integer(),
   code: Type.String(),
   error: Type.String(),

@@ -15,7 +15,7 @@ export const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'
 export const HSTS = 'max-age=31536000; includeSubDomains'
 
 /** the headers every response carries, whatever its content type */
-export function staticSecurityHeaders (config: Config): ReadonlyArray<readonly [string, string]> {
+function staticSecurityHeaders (config: Config): ReadonlyArray<readonly [string, string]> {
   const headers: Array<readonly [string, string]> = [
     ['x-content-type-options', 'nosniff'],
     ['x-frame-options', 'DENY'],

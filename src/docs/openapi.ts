@@ -4,7 +4,7 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 
-export const OPENAPI_TAGS = [
+const OPENAPI_TAGS = [
   { name: 'auth', description: 'Login, logout, registration, password change, legacy token refresh' },
   { name: 'sessions', description: 'The caller\'s devices (sessions): list and revoke' },
   { name: 'admin', description: 'Administration: users, their sessions; admin role required' },

@@ -14,7 +14,7 @@ const HealthReply = Type.Object({
 const replies = { response: { 200: HealthReply, 503: HealthReply } }
 
 /** why an auth path is switched off by the flags, or null when it is on */
-export function authPathDisabledReason (rollout: Config['rollout'], path: 'legacy' | 'v2'): string | null {
+function authPathDisabledReason (rollout: Config['rollout'], path: 'legacy' | 'v2'): string | null {
   if (rollout.securityLockdown) return 'SECURITY_LOCKDOWN is on: logins and refreshes are refused'
   if (path === 'v2') {
     if (!rollout.newAuthEnabled) return 'NEW_AUTH_ENABLED is false: no new sessions are issued'

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url'
 import { runner } from 'node-pg-migrate'
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url))
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url))
 
 export interface MigrateOptions {
   direction?: 'up' | 'down'

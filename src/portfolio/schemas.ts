@@ -6,10 +6,10 @@ import { UuidSchema } from '../core/schemas.js'
 
 // numeric(28, 8): up to 20 digits before the point and 8 after
 const DECIMAL = '\\d{1,20}(\\.\\d{1,8})?'
-export const DecimalSchema = Type.String({ pattern: `^${DECIMAL}$`, description: 'an exact decimal ≥ 0 as a string, e.g. "12.5" (at most 20 digits before the point, 8 after)', examples: ['12.5'] })
-export const PositiveDecimalSchema = Type.String({ pattern: `^(?=[0-9.]*[1-9])${DECIMAL}$`, description: 'an exact decimal > 0 as a string, e.g. "0.25"', examples: ['0.25'] })
+const DecimalSchema = Type.String({ pattern: `^${DECIMAL}$`, description: 'an exact decimal ≥ 0 as a string, e.g. "12.5" (at most 20 digits before the point, 8 after)', examples: ['12.5'] })
+const PositiveDecimalSchema = Type.String({ pattern: `^(?=[0-9.]*[1-9])${DECIMAL}$`, description: 'an exact decimal > 0 as a string, e.g. "0.25"', examples: ['0.25'] })
 
-export const SymbolSchema = Type.String({ pattern: '^[A-Z][A-Z0-9.\\-]{0,14}$', description: 'trimmed and upper-cased before validation, e.g. "BRK.B"' })
+const SymbolSchema = Type.String({ pattern: '^[A-Z][A-Z0-9.\\-]{0,14}$', description: 'trimmed and upper-cased before validation, e.g. "BRK.B"' })
 // no control characters (Postgres text cannot even hold NUL) and not only spaces
 const NameSchema = Type.String({ minLength: 1, maxLength: 100, pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$' })
 const CurrencySchema = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' })
@@ -67,7 +67,7 @@ export const HoldingUpdateSchema = Type.Object({
   averageCost: Type.Optional(DecimalSchema)
 }, { additionalProperties: false, minProperties: 1 })
 
-export const SideSchema = Type.Union([Type.Literal('buy'), Type.Literal('sell')])
+const SideSchema = Type.Union([Type.Literal('buy'), Type.Literal('sell')])
 
 export const TransactionSchema = Type.Object({
   id: UuidSchema(),

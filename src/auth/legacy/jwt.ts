@@ -6,7 +6,7 @@ import { createSigner, createVerifier } from 'fast-jwt'
 import type { Config } from '../../config/config.js'
 import type { Role } from '../context.js'
 
-export interface AccessClaims {
+interface AccessClaims {
   sub: string
   email: string
   role: Role
@@ -17,7 +17,7 @@ export interface AccessClaims {
   aud: string
 }
 
-export interface IssuedAccessToken {
+interface IssuedAccessToken {
   token: string
   jti: string
   /** epoch ms */

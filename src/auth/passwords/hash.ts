@@ -4,7 +4,7 @@ import { hash, verify, type Options } from '@node-rs/argon2'
 
 const ARGON2ID = 2 // Algorithm.Argon2id: a const enum, which isolated modules cannot import
 
-export const HASH_OPTIONS: Options = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 }
+const HASH_OPTIONS: Options = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 }
 
 export function hashPassword (password: string): Promise<string> {
   return hash(password, HASH_OPTIONS)

@@ -72,7 +72,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     const { email, password } = request.body
     const wait = await backoff.retryAfter(email)
     if (wait > 0) {
-      void reply.header('retry-after', String(wait))
+      reply.header('retry-after', String(wait))
       throw new Errors.AUTH_TOO_MANY_ATTEMPTS()
     }
     const user = await findUserByEmail(app.db.sql, email)

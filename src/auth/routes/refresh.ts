@@ -32,7 +32,6 @@ export const refreshRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
       response: { 200: AuthReplySchema, ...errorReplies(400, 401, 403, 409, 429, 503) }
     }
   }, async (request, reply) => {
-
     const outcome = await app.db.sql.begin(async (tx): Promise<Outcome> => {
       const rotated = await rotateRefreshToken(tx, request.body.refreshToken, config.refresh.reuseGraceMs)
       if (!('id' in rotated)) return { failure: rotated }

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify'
 import type { Config } from '../../config/config.js'
 
 export function setSessionCookie (reply: FastifyReply, config: Config, token: string, absoluteExpiresAt: number): void {
-  void reply.setCookie(config.session.cookieName, token, {
+  reply.setCookie(config.session.cookieName, token, {
     httpOnly: true,
     sameSite: 'lax',
     path: '/',
@@ -15,7 +15,7 @@ export function setSessionCookie (reply: FastifyReply, config: Config, token: st
 }
 
 export function clearSessionCookie (reply: FastifyReply, config: Config): void {
-  void reply.clearCookie(config.session.cookieName, {
+  reply.clearCookie(config.session.cookieName, {
     httpOnly: true,
     sameSite: 'lax',
     path: '/',

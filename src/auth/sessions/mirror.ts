@@ -6,7 +6,7 @@ import type { Sql } from '../../infra/db.js'
 import type { Device } from './types.js'
 import { normalizeIp } from '../../core/request-context.js'
 
-export interface MirroredSession {
+interface MirroredSession {
   publicId: string
   userId: string
   createdAt: number
@@ -24,7 +24,6 @@ export interface SessionMirror {
   flush: () => Promise<void>
   close: () => Promise<void>
 }
-
 
 export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEveryMs = 10_000): SessionMirror {
   const lastSeen = new Map<string, number>()

@@ -1,6 +1,6 @@
 // Portfolios. Reads are fragments for db.readAsUser (one statement that sets its own RLS
 // context); writes take the transaction of db.asUser. Every function takes the connection
-// first, and nothing here runs without a context, except listPortfoliosPlain (bench only).
+// first, and nothing here runs without a context.
 // Lists filter by user_id as well as the policy: the policies are OR-ed (owner OR admin),
 // which Postgres cannot use as an index condition, while `user_id = $1` walks
 // portfolios_user_id_idx (user_id, created_at, id) in page order.
@@ -8,7 +8,7 @@
 // the (created_at, id) cursor. For the same reason a cursor's timestamp goes in as
 // `$n::text::timestamptz`: a parameter Postgres sees as timestamptz is serialized by
 // postgres.js through new Date(), which cuts it to milliseconds and repeats rows.
-import type { ReadSql, Sql, Tx } from '../../infra/db.js'
+import type { ReadSql, Tx } from '../../infra/db.js'
 import type { TimeKey } from '../cursor.js'
 import type { Portfolio } from '../schemas.js'
 import { portfolioColumns } from '../reply-columns.js'
@@ -63,15 +63,4 @@ export async function updatePortfolio (tx: Tx, id: string, input: { name?: strin
 export async function deletePortfolio (tx: Tx, id: string): Promise<boolean> {
   const rows = await tx`delete from portfolios where id = ${id}::uuid returning id`
   return rows.length > 0
-}
-
-/**
- * BENCHMARK ONLY — never call it from a route. The list of GET /api/portfolios without RLS:
- * the same SQL shape, filtered by user_id alone and run directly, so bench/ can measure what
- * the RLS context costs. It returns rows only on a connection the policies do not bind (a
- * superuser or BYPASSRLS role: FORCE binds even the table owner); on the app role it sees
- * nothing, which is the point of RLS.
- */
-export function listPortfoliosPlain (sql: Sql, userId: string, limit: number) {
-  return portfolioPage(sql, { ownerId: userId, after: null, take: limit })
 }

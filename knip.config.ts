@@ -1,0 +1,20 @@
+// knip: unused files, exports and dependencies. Entries are everything that is run on its own.
+// knip finds the server, the bench and the scripts through package.json's scripts; listed here
+// are the peers the bench spawns, the migrations (node-pg-migrate loads them by path), and
+// the test files with tap's `before` script.
+import type { KnipConfig } from 'knip'
+
+const config: KnipConfig = {
+  entry: [
+    'scripts/*.ts',
+    'bench/peers/*.ts',
+    'migrations/*.ts',
+    'test/**/*.test.ts',
+    'test/setup.ts'
+  ],
+  project: ['{src,scripts,bench,migrations,test}/**/*.ts'],
+  // a type or interface that an exported function's signature uses may stay exported
+  ignoreExportsUsedInFile: { interface: true, type: true }
+}
+
+export default config
