@@ -9,6 +9,7 @@ export const Errors = {
   AUTH_EMAIL_TAKEN: createError('AUTH_EMAIL_TAKEN', 'An account with this email already exists', 409),
   AUTH_PASSWORD_REJECTED: createError('AUTH_PASSWORD_REJECTED', '%s', 400),
   AUTH_ACCOUNT_DISABLED: createError('AUTH_ACCOUNT_DISABLED', 'This account is disabled', 403),
+  AUTH_CREDENTIALS_CHANGED: createError('AUTH_CREDENTIALS_CHANGED', 'The account\'s credentials changed while this request ran; log in again', 401),
   AUTH_TOO_MANY_ATTEMPTS: createError('AUTH_TOO_MANY_ATTEMPTS', 'Too many failed logins for this account; try again later', 429),
   AUTH_REFRESH_INVALID: createError('AUTH_REFRESH_INVALID', 'Refresh token is invalid or expired; log in again', 401),
   AUTH_REFRESH_RACE: createError('AUTH_REFRESH_RACE', 'This refresh token was just rotated by a parallel request; use the newest tokens', 409),
