@@ -4,7 +4,10 @@
 // Redis, the legacy logout lookup uses an index, and registration's email answer is limited.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { adminSql, build, uniqueEmail } from './helper.js'
+import type { Redis } from 'ioredis'
+import { adminSql, build, testConfig, uniqueEmail } from './helper.js'
+import { createRedis } from '../src/infra/redis.js'
+import { revocationChannel } from '../src/auth/revocations.js'
 import { browser, login, me, ORIGIN, PASSWORD, register } from './auth-helper.js'
 import { bearer, handMadeJwt, legacyLogin, validClaims } from './legacy-helper.js'
 
@@ -214,4 +217,21 @@ t.test('registering a taken email: audited, and limited per IP more tightly than
   const fourth = await reg(taken.email)
   t.equal(fourth.statusCode, 429, 'the fourth registration from the address is refused')
   t.equal(fourth.json().code, 'RATE_LIMITED')
+})
+
+t.test('the revocation channel carries user-wide and legacy-logout messages', async t => {
+  const app = await build(t, { NEW_AUTH_PERCENTAGE: '0' })
+  const sub = createRedis(testConfig().redis, { enableOfflineQueue: true }) as Redis
+  t.teardown(() => sub.disconnect())
+  await sub.subscribe(revocationChannel(app.config.redis.keyPrefix))
+  const heard: Record<string, unknown>[] = []
+  sub.on('message', (_channel: string, payload: string) => heard.push(JSON.parse(payload)))
+  const user = await register(app)
+  const first = await legacyLogin(app, user.email)
+  const jti = JSON.parse(Buffer.from(first.accessToken.split('.')[1]!, 'base64url').toString()).jti
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(first.accessToken) })).statusCode, 204)
+  const second = await legacyLogin(app, user.email)
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/logout-all', headers: bearer(second.accessToken) })).statusCode, 200)
+  for (let i = 0; i < 100 && heard.length < 2; i++) await new Promise(resolve => setTimeout(resolve, 10))
+  t.same(heard, [{ userId: user.userId, jti, reason: 'logout' }, { userId: user.userId, reason: 'logout_all' }])
 })

@@ -22,7 +22,7 @@ export interface AccessClaims {
   cv?: number
 }
 
-export interface VerifiedAccess extends AccessClaims {
+interface VerifiedAccess extends AccessClaims {
   credentialVersion: number
 }
 

@@ -52,7 +52,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
       tags: ['auth'],
       summary: 'Create an account and log in',
       body: RegisterSchema,
-      response: { 201: AuthReplySchema, ...errorReplies(400, 403, 409, 429) }
+      response: { 201: AuthReplySchema, ...errorReplies(400, 401, 403, 409, 429) }
     }
   }, async (request, reply) => {
     const { email, password } = request.body
