@@ -49,10 +49,16 @@ function closeKeepAliveOnShutdown (app: FastifyInstance): void {
   })
 }
 
+// Fastify's types omit the hop count its runtime accepts: a count is the function it compiles to
+function fastifyTrustProxy (value: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'number') return (_address, hop) => hop < value
+  return typeof value === 'boolean' ? value : [...value]
+}
+
 export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config, deps.logStream),
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     genReqId: () => randomUUID(),
     childLoggerFactory: lazyChildLogger,
     bodyLimit: 64 * 1024, // the API takes small JSON bodies; anything larger is a 413

@@ -2,7 +2,7 @@
 // shape and Retry-After, refused (503) rather than skipped when Redis is down.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import type { Config, Env } from '../src/config/config.js'
+import { parseConfig, type Config, type Env } from '../src/config/config.js'
 import { buildApp } from '../src/app.js'
 import { routeRateLimit } from '../src/core/rate-limits.js'
 import { deleteRedisPrefix, testConfig, uniquePrefix } from './helper.js'
@@ -26,14 +26,15 @@ async function buildLimited (t: Test, overrides: Env = {}): Promise<{ app: Fasti
 const hit = (app: FastifyInstance, remoteAddress = '10.1.2.3') => app.inject({ method: 'POST', url: LIMITED, remoteAddress })
 
 t.test('routeRateLimit reads each kind from the config', async t => {
-  const config = testConfig({ RATE_LIMIT_LOGIN: '7/2m', RATE_LIMIT_REFRESH: '9/30s', RATE_LIMIT_LOGOUT: '4/1h' })
+  const config = testConfig({ RATE_LIMIT_LOGIN: '7/2m', RATE_LIMIT_REFRESH: '9/30s', RATE_LIMIT_REGISTER: '4/1h' })
   t.same(routeRateLimit(config, 'login'), { rateLimit: { max: 7, timeWindow: 120_000 } })
   t.same(routeRateLimit(config, 'refresh'), { rateLimit: { max: 9, timeWindow: 30_000 } })
-  t.same(routeRateLimit(config, 'logout'), { rateLimit: { max: 4, timeWindow: 3_600_000 } })
+  t.same(routeRateLimit(config, 'register'), { rateLimit: { max: 4, timeWindow: 3_600_000 } })
   const defaults = testConfig()
   t.same(routeRateLimit(defaults, 'login'), { rateLimit: { max: 100, timeWindow: 15 * 60_000 } })
   t.same(routeRateLimit(defaults, 'refresh'), { rateLimit: { max: 50, timeWindow: 15 * 60_000 } })
-  t.same(routeRateLimit(defaults, 'logout'), { rateLimit: { max: 20, timeWindow: 60 * 60_000 } })
+  // the test environment raises the register limit for every file; the product default is 10/1h
+  t.same(routeRateLimit(parseConfig({}).config, 'register'), { rateLimit: { max: 10, timeWindow: 60 * 60_000 } })
 })
 
 t.test('the 4th request of 3/1m is a 429 in the house shape with Retry-After', async t => {
@@ -84,12 +85,25 @@ t.test('counters are per client IP; routes without the option are not limited', 
   t.notOk('x-ratelimit-limit' in (await app.inject('/api/health')).headers, 'global: false')
 })
 
-t.test('behind a proxy the client IP comes from X-Forwarded-For', async t => {
-  const { app } = await buildLimited(t, { TRUST_PROXY: 'true' })
-  const from = (ip: string) => app.inject({ method: 'POST', url: LIMITED, remoteAddress: '10.9.9.9', headers: { 'x-forwarded-for': ip } })
-  for (let i = 0; i < 3; i++) t.equal((await from('203.0.113.7')).statusCode, 200)
-  t.equal((await from('203.0.113.7')).statusCode, 429)
-  t.equal((await from('203.0.113.8')).statusCode, 200, 'the same proxy, another client')
+// The load balancer appends the address it saw; anything to its left came from the client.
+const viaProxy = (app: FastifyInstance, forwardedFor: string) =>
+  app.inject({ method: 'POST', url: LIMITED, remoteAddress: '10.9.9.9', headers: { 'x-forwarded-for': forwardedFor } })
+
+for (const [setting, value] of [['a hop count', '1'], ['the proxy\'s CIDR', '10.9.0.0/16']] as const) {
+  t.test(`behind a proxy (${setting}) the client IP is the proxy's entry; a forged leftmost one is ignored`, async t => {
+    const { app } = await buildLimited(t, { TRUST_PROXY: value })
+    // a fresh forged address on every request, as an attacker would send to get fresh buckets
+    for (let i = 0; i < 3; i++) t.equal((await viaProxy(app, `198.51.100.${i}, 203.0.113.7`)).statusCode, 200)
+    t.equal((await viaProxy(app, '198.51.100.99, 203.0.113.7')).statusCode, 429, 'the forged address bought no new bucket')
+    t.equal((await viaProxy(app, '203.0.113.8')).statusCode, 200, 'the same proxy, another client')
+  })
+}
+
+t.test('a client that is not the trusted proxy cannot set its address at all', async t => {
+  const { app } = await buildLimited(t, { TRUST_PROXY: '10.9.0.0/16' })
+  const direct = (forged: string) => app.inject({ method: 'POST', url: LIMITED, remoteAddress: '192.0.2.50', headers: { 'x-forwarded-for': forged } })
+  for (let i = 0; i < 3; i++) t.equal((await direct(`198.51.100.${i}`)).statusCode, 200)
+  t.equal((await direct('198.51.100.77')).statusCode, 429)
 })
 
 t.test('fails closed: with Redis down a limited route answers 503, quickly', async t => {

@@ -60,9 +60,9 @@ export async function createSessions (store: SessionStore, users: readonly Seede
   for (let i = 0; i < jobs.length; i += 500) {
     const batch = jobs.slice(i, i + 500)
     const created = await Promise.all(batch.map(user => store.create({
-      userId: user.id, email: user.email, role: 'user', ip: BENCH_IP, userAgent: USER_AGENT, device
+      userId: user.id, email: user.email, role: 'user', ip: BENCH_IP, userAgent: USER_AGENT, device, credentialVersion: 1
     })))
-    created.forEach((session, k) => out.push({ user: batch[k]!, session }))
+    created.forEach((session, k) => { if (session) out.push({ user: batch[k]!, session }) })
   }
   return out
 }
@@ -85,7 +85,7 @@ export async function seed (sql: postgres.Sql, redis: Redis, config: Config, log
     sessionUsers,
     sessionTokens: created.map(c => c.session.token),
     sessionTokenUsers: created.map(c => c.user),
-    bearerTokens: created.map(c => jwt.sign({ id: c.user.id, email: c.user.email, role: 'user' }).token),
+    bearerTokens: created.map(c => jwt.sign({ id: c.user.id, email: c.user.email, role: 'user' }, 1).token),
     loginEmails,
     revocationUsers
   }

@@ -12,7 +12,9 @@ type AuditType =
   | 'LOGIN_SUCCESS' | 'LOGIN_FAILURE' | 'LOGOUT' | 'SESSION_REVOKED' | 'SESSIONS_REVOKED_ALL'
   | 'SESSION_EVICTED' | 'PASSWORD_CHANGED' | 'SESSION_ANOMALY' | 'USER_REGISTERED'
   | 'ADMIN_SESSIONS_REVOKED' | 'ADMIN_USER_DISABLED' | 'ADMIN_USER_ENABLED' | 'ADMIN_PORTFOLIOS_READ'
-  | 'TOKEN_REUSE_ATTACK'
+  | 'TOKEN_REUSE_ATTACK' | 'ADMIN_ROLE_CHANGED' | 'ADMIN_READ' | 'REGISTER_EMAIL_TAKEN'
+  // tallied (see AuditLog.tally): one row per source and minute, details.count
+  | 'LOGIN_BACKOFF_REFUSED' | 'CSRF_REFUSED' | 'RATE_LIMITED'
 
 export interface AuditEvent {
   type: AuditType
@@ -26,6 +28,12 @@ export interface AuditEvent {
 export interface AuditLog {
   /** queues the row; never throws, never waits for Postgres */
   record: (event: AuditEvent) => void
+  /**
+   * counts an event that can come in floods (refusals): at most one row per type, source
+   * (ip) and user per minute, written when the minute ends with `details.count`; the first
+   * event's details are kept. No database work per call.
+   */
+  tally: (event: AuditEvent) => void
   /** writes everything queued so far; rejects if Postgres refuses (the rows stay queued) */
   flush: () => Promise<void>
 }
@@ -248,9 +256,37 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
 
   const timer = setInterval(() => {
     reportDrops()
+    if (tallies.size > 0) closeTallies(false)
     if (queue.length > 0) flushInBackground()
   }, opts.flushIntervalMs)
   timer.unref() // a pending audit write never keeps the process alive; close flushes
+
+  // open tallies of the current minute, keyed by type, ip and user
+  const tallies = new Map<string, { row: AuditRow; count: number; minute: number }>()
+  const TALLY_WINDOW_MS = 60_000
+  const closeTallies = (all: boolean): void => {
+    const minute = Math.floor(Date.now() / TALLY_WINDOW_MS)
+    for (const [key, t] of tallies) {
+      if (!all && t.minute === minute) continue
+      tallies.delete(key)
+      t.row.details = { ...t.row.details, count: t.count, minute: new Date(t.minute * TALLY_WINDOW_MS).toISOString() }
+      queue.push(t.row)
+    }
+    trim()
+  }
+  const tally = (event: AuditEvent): void => {
+    try {
+      if (closed) return record(event)
+      const row = toRow(event)
+      const minute = Math.floor(Date.now() / TALLY_WINDOW_MS)
+      const key = `${row.type}|${row.ip ?? ''}|${row.user_id ?? ''}|${minute}`
+      const open = tallies.get(key)
+      if (open) open.count++
+      else if (tallies.size < opts.maxQueued) tallies.set(key, { row, count: 1, minute })
+    } catch (err) {
+      log.error({ err: describe(err) }, 'audit: could not tally a row')
+    }
+  }
 
   const record = (event: AuditEvent): void => {
     try {
@@ -270,6 +306,7 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
 
   const close = async (): Promise<void> => {
     if (closed) return
+    closeTallies(true)
     closed = true
     clearInterval(timer)
     if (queue.length === 0 && !writing) return
@@ -289,5 +326,11 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
     }, 'audit: rows not written at shutdown')
   }
 
-  return { record, flush, close, pending: () => queue.length + inFlight.length }
+  // an explicit flush (tests, shutdown) writes the open tallies too
+  const flushAll = (): Promise<void> => {
+    closeTallies(true)
+    return flush()
+  }
+
+  return { record, tally, flush: flushAll, close, pending: () => queue.length + inFlight.length + tallies.size }
 }

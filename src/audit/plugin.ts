@@ -10,7 +10,21 @@ declare module 'fastify' {
 
 export const auditPlugin = fp<{ audit?: Partial<AuditOptions> }>(async (app, opts) => {
   const writer = createAuditLog(app.db.sql, app.log, opts.audit)
-  app.decorate('audit', { record: writer.record, flush: writer.flush } satisfies AuditLog)
+  app.decorate('audit', { record: writer.record, tally: writer.tally, flush: writer.flush } satisfies AuditLog)
+  // refusals that happen before any route runs (CSRF, per-IP limits) are audited here, by
+  // their house code, so core hooks need not know about the audit log
+  app.addHook('onError', async (request, _reply, error) => {
+    const code = (error as { code?: unknown }).code
+    if (code !== 'CSRF_ORIGIN_REJECTED' && code !== 'RATE_LIMITED') return
+    writer.tally({
+      type: code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'CSRF_REFUSED',
+      // request.auth is typed by the auth layer above this one: read it structurally
+      userId: (request as { auth?: { userId?: string } | null }).auth?.userId ?? null,
+      ip: request.ip,
+      userAgent: request.headers['user-agent'] ?? null,
+      details: { route: request.routeOptions.url ?? null, method: request.method }
+    })
+  })
   // onClose hooks run last-added first (avvio unshifts them): this plugin is registered
   // after the db plugin, so this runs before the pool is ended (test/audit.test.ts proves it)
   app.addHook('onClose', async () => {

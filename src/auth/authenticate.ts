@@ -1,6 +1,6 @@
 // The authenticate hook: one Redis round trip and no Postgres work. A session cookie is read
 // and slid in one Lua call; a legacy Bearer JWT is verified locally (HS256 pinned) and its
-// jti checked against the deny list. Sets request.auth or leaves it null; routes decide
+// jti and credential version checked against the deny list (one MGET). Sets request.auth or leaves it null; routes decide
 // whether they need it (guards.ts). A malformed cookie or token never reaches Redis.
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
@@ -52,7 +52,7 @@ export const authenticatePlugin = fp<{ config: Config }>(async (app, { config })
     const authorization = request.headers.authorization
     if (authorization?.startsWith('Bearer ')) {
       const claims = app.legacyJwt.verify(authorization.slice(7))
-      if (claims && !(await app.denyList.isDenied(claims.jti))) {
+      if (claims && !(await app.denyList.isRefused({ jti: claims.jti, userId: claims.sub, credentialVersion: claims.credentialVersion }))) {
         request.auth = { mode: 'legacy', userId: claims.sub, email: claims.email, role: claims.role, jti: claims.jti, expiresAt: claims.exp * 1000 }
       }
     }

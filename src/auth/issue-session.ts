@@ -3,7 +3,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { describeDevice } from './sessions/device.js'
 import { setSessionCookie } from './sessions/cookie.js'
-import type { PublicUser } from './users.js'
+import { toPublicUser, type IssuingUser, type PublicUser } from './users.js'
+import { Errors } from '../core/errors.js'
 import { normalizeIp, requestContext } from '../core/request-context.js'
 
 export interface IssuedSession {
@@ -18,7 +19,7 @@ export interface UpgradeFromLegacy {
 }
 
 export async function issueSession (
-  app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, user: PublicUser, upgrade?: UpgradeFromLegacy
+  app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, user: IssuingUser, upgrade?: UpgradeFromLegacy
 ): Promise<IssuedSession> {
   const userAgent = (request.headers['user-agent'] ?? '').slice(0, 512)
   const device = describeDevice(userAgent)
@@ -29,8 +30,14 @@ export async function issueSession (
     ip: request.ip,
     userAgent,
     device,
+    credentialVersion: user.credentialVersion,
     ...(upgrade ? { absoluteCapAt: upgrade.absoluteCapAt } : {})
   })
+  if (!created) {
+    // a password change, disable, logout-all or role change committed while this login ran
+    app.audit.record({ type: 'LOGIN_FAILURE', userId: user.id, ...requestContext(request), details: { reason: 'credentials_changed' } })
+    throw new Errors.AUTH_CREDENTIALS_CHANGED()
+  }
   setSessionCookie(reply, app.config, created.token, created.absoluteExpiresAt)
 
   app.sessionMirror.created({
@@ -42,12 +49,12 @@ export async function issueSession (
     ip: normalizeIp(request.ip),
     userAgent
   })
-  app.sessionMirror.revoked(created.evicted, 'evicted')
+  app.sessionMirror.revoked(user.id, created.evicted, 'evicted')
   const who = { userId: user.id, ...requestContext(request) }
   const upgraded = upgrade ? { upgradedFrom: 'legacy', familyId: upgrade.familyId } : {}
   app.audit.record({ type: 'LOGIN_SUCCESS', ...who, sessionPublicId: created.publicId, details: { mode: 'session', device, ...upgraded } })
   for (const publicId of created.evicted) {
     app.audit.record({ type: 'SESSION_EVICTED', ...who, sessionPublicId: publicId, details: { limit: app.config.session.maxPerUser, by: created.publicId } })
   }
-  return { user, auth: { mode: 'session', expiresAt: new Date(created.idleExpiresAt).toISOString() } }
+  return { user: toPublicUser(user), auth: { mode: 'session', expiresAt: new Date(created.idleExpiresAt).toISOString() } }
 }

@@ -14,6 +14,13 @@ export interface RevokedMessage {
   reason: string
 }
 
+import type { RedisClient } from '../infra/redis.js'
+
+/** publishes a message from TypeScript (the session scripts publish their own from Lua) */
+export async function publishRevoked (redis: RedisClient, keyPrefix: string, message: RevokedMessage): Promise<void> {
+  await redis.publish(revocationChannel(keyPrefix), JSON.stringify(message))
+}
+
 /** the Pub/Sub channel of revocations for a key prefix */
 export const revocationChannel = (keyPrefix: string): string => `${keyPrefix}session-revoked`
 

@@ -2,6 +2,7 @@
 // reported per variable (name, what is wrong, the expected form) and never echoed when
 // it is a secret; the caller prints the lines and exits 1 before listening.
 import { randomBytes } from 'node:crypto'
+import { isIP } from 'node:net'
 import { Type, type TString } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { parseDuration, DURATION_PATTERN } from './duration.js'
@@ -33,7 +34,7 @@ export const EnvSchema = Type.Object({
   PORT: v({ default: '3000', pattern: INT, form: 'a TCP port from 1 to 65535' }),
   HOST: v({ default: '127.0.0.1', pattern: '^\\S+$', form: 'an interface address such as 0.0.0.0 or 127.0.0.1' }),
   LOG_LEVEL: v({ default: 'info', pattern: '^(fatal|error|warn|info|debug|trace|silent)$', form: 'fatal, error, warn, info, debug, trace or silent' }),
-  TRUST_PROXY: v({ default: 'false', pattern: BOOL, form: 'true or false (true behind a load balancer that sets X-Forwarded-For)' }),
+  TRUST_PROXY: v({ default: 'false', pattern: '^(true|false|yes|no|on|off|[0-9]+|[0-9A-Fa-f:.]+(/[0-9]+)?(,[0-9A-Fa-f:.]+(/[0-9]+)?)*)$', form: 'false, the number of proxies in front that append to X-Forwarded-For (such as 1), or their addresses/CIDRs separated by commas (true, trusting every hop, is refused in production)' }),
 
   REDIS_URL: v({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://', form: 'redis://[user:pass@]host:port[/db]' }),
   REDIS_CLUSTER_NODES: v({ default: '', pattern: '^$|^[^,\\s]+:[0-9]+(,[^,\\s]+:[0-9]+)*$', form: 'empty, or host:port[,host:port…] of Redis Cluster seed nodes' }),
@@ -67,7 +68,7 @@ export const EnvSchema = Type.Object({
 
   RATE_LIMIT_LOGIN: v({ default: '100/15m', pattern: RATE, form: 'max/window such as 100/15m (per client IP, shared by all instances)' }),
   RATE_LIMIT_REFRESH: v({ default: '50/15m', pattern: RATE, form: 'max/window such as 50/15m' }),
-  RATE_LIMIT_LOGOUT: v({ default: '20/1h', pattern: RATE, form: 'max/window such as 20/1h' }),
+  RATE_LIMIT_REGISTER: v({ default: '10/1h', pattern: RATE, form: 'max/window such as 10/1h (per client IP: registration tells whether an email exists)' }),
   LOGIN_BACKOFF_THRESHOLD: v({ default: '5', pattern: INT, form: 'failed logins of one account before it is slowed down, 1 to 1000' }),
   LOGIN_BACKOFF_MAX: v({ default: '15m', pattern: DURATION_PATTERN, form: 'the longest lockout of one account, such as 15m' }),
 
@@ -80,7 +81,8 @@ export interface Config {
   readonly port: number
   readonly host: string
   readonly logLevel: string
-  readonly trustProxy: boolean
+  /** Fastify's trustProxy: false, a hop count, or the proxies' addresses/CIDRs (true only outside production) */
+  readonly trustProxy: boolean | number | readonly string[]
   readonly redis: { readonly url: string; readonly clusterNodes: readonly { host: string; port: number }[]; readonly keyPrefix: string }
   readonly db: { readonly url: string; readonly adminUrl: string; readonly poolMax: number; readonly statementTimeoutMs: number }
   readonly migrateOnStart: boolean
@@ -104,7 +106,7 @@ export interface Config {
     readonly rollbackMode: boolean
     readonly securityLockdown: boolean
   }
-  readonly rateLimits: { readonly login: RateLimit; readonly refresh: RateLimit; readonly logout: RateLimit }
+  readonly rateLimits: { readonly login: RateLimit; readonly refresh: RateLimit; readonly register: RateLimit }
   readonly loginBackoff: { readonly threshold: number; readonly maxMs: number }
   readonly allowedOrigins: readonly string[]
 }
@@ -188,7 +190,8 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
     }
     return { max: Number(max), windowMs }
   }
-  const rateLimits = { login: rate('RATE_LIMIT_LOGIN'), refresh: rate('RATE_LIMIT_REFRESH'), logout: rate('RATE_LIMIT_LOGOUT') }
+  const rateLimits = { login: rate('RATE_LIMIT_LOGIN'), refresh: rate('RATE_LIMIT_REFRESH'), register: rate('RATE_LIMIT_REGISTER') }
+  const trustProxy = parseTrustProxy(r.TRUST_PROXY, isProduction, problems)
 
   if (absoluteTimeoutMs && idleTimeoutMs && absoluteTimeoutMs < idleTimeoutMs) {
     problems.push(`SESSION_ABSOLUTE_TIMEOUT: ${r.SESSION_ABSOLUTE_TIMEOUT} is shorter than SESSION_IDLE_TIMEOUT (${r.SESSION_IDLE_TIMEOUT}); expected absolute >= idle`)
@@ -218,7 +221,7 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
     port,
     host: r.HOST,
     logLevel: r.LOG_LEVEL,
-    trustProxy: bool(r.TRUST_PROXY),
+    trustProxy,
     redis: {
       url: r.REDIS_URL,
       clusterNodes: r.REDIS_CLUSTER_NODES
@@ -254,6 +257,34 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
     allowedOrigins: r.ALLOWED_ORIGINS ? r.ALLOWED_ORIGINS.split(',') : []
   }
   return { config: deepFreeze(config), warnings }
+}
+
+// true trusts every hop: the client's own leftmost X-Forwarded-For becomes request.ip, so
+// anyone can pick the address that rate limits, audit rows and session lists see.
+function parseTrustProxy (value: string, isProduction: boolean, problems: string[]): Config['trustProxy'] {
+  const word = value.toLowerCase()
+  if (['false', 'no', 'off'].includes(word)) return false
+  if (['true', 'yes', 'on'].includes(word)) {
+    if (isProduction) {
+      problems.push('TRUST_PROXY: true trusts every hop, so clients can forge their address; set the number of proxies in front (such as 1) or their addresses/CIDRs (such as 10.0.0.0/8)')
+    }
+    return true
+  }
+  if (/^[0-9]+$/.test(value)) {
+    const hops = Number(value)
+    if (hops > 10) problems.push(`TRUST_PROXY: ${value} hops is implausible; expected 0 to 10`)
+    return hops === 0 ? false : hops
+  }
+  const entries = value.split(',')
+  for (const entry of entries) {
+    const [address, prefix] = entry.split('/') as [string, string | undefined]
+    const family = isIP(address)
+    const maxPrefix = family === 6 ? 128 : 32
+    if (family === 0 || (prefix !== undefined && Number(prefix) > maxPrefix)) {
+      problems.push(`TRUST_PROXY: ${entry} is not an IP address or CIDR`)
+    }
+  }
+  return entries
 }
 
 function deepFreeze<T> (o: T): T {

@@ -30,6 +30,7 @@ export const ERROR_CATALOGUE = {
   AUTH_EMAIL_TAKEN: { status: 409, message: 'An account with this email already exists', meaning: 'Registration with an email already in use' },
   AUTH_PASSWORD_REJECTED: { status: 400, message: '%s', meaning: 'The new password is too short, too long, common, or contains the email' },
   AUTH_ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled', meaning: 'An admin disabled the account; logins and refreshes are refused' },
+  AUTH_CREDENTIALS_CHANGED: { status: 401, message: 'The account\'s credentials changed while this request ran; log in again', meaning: 'A password change, disable, logout-all or role change happened while this login or refresh ran; nothing was issued' },
   AUTH_TOO_MANY_ATTEMPTS: { status: 429, message: 'Too many failed logins for this account; try again later', meaning: 'Failed logins of this account back off; `Retry-After` says when to try again' },
   AUTH_REFRESH_INVALID: { status: 401, message: 'Refresh token is invalid or expired; log in again', meaning: 'The refresh token is unknown, expired or revoked' },
   AUTH_REFRESH_RACE: { status: 409, message: 'This refresh token was just rotated by a parallel request; use the newest tokens', meaning: 'A parallel refresh rotated this token within the grace window; use the tokens it returned' },

@@ -6,7 +6,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { Config } from '../config/config.js'
 import { Errors } from './errors.js'
 
-export type RateLimitKind = 'login' | 'refresh' | 'logout'
+export type RateLimitKind = 'login' | 'refresh' | 'register'
 
 /** the route `config` that applies a limit: `{ rateLimit: { max, timeWindow } }` */
 export type RouteRateLimit = { rateLimit: { max: number; timeWindow: number } }
@@ -15,7 +15,8 @@ export const rateLimitPlugin = fp<{ config: Config }>(async (app, { config }) =>
   await app.register(rateLimit, {
     global: false,
     // One key per counter (INCR + PEXPIRE in one Lua call), so a Redis Cluster is fine.
-    // The default key is request.ip (trustProxy is set in app.ts), IPv6 grouped by /64.
+    // The default key is request.ip (trustProxy is set in app.ts: a hop count or the proxies'
+    // addresses, never every hop, so a forged X-Forwarded-For cannot pick a fresh bucket).
     redis: app.redis,
     nameSpace: config.redis.keyPrefix + 'rl:',
     // Fail closed: when Redis is down the limiter throws and the error handler answers 503.

@@ -14,7 +14,7 @@ declare module 'fastify' {
 
 export const legacyPlugin = fp<{ config: Config }>(async (app, { config }) => {
   app.decorate('legacyJwt', createLegacyJwt(config.jwt))
-  const denyList = createDenyList(app.redis, app.db.sql, config.redis.keyPrefix, app.log)
+  const denyList = createDenyList(app.redis, app.db.sql, config.redis.keyPrefix, app.log, config.jwt.accessTtlMs)
   app.decorate('denyList', denyList)
 
   const reload = (): void => {

@@ -2,7 +2,7 @@
 // in an HttpOnly cookie; nothing secret ever appears in a URL or a response body.
 import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config/config.js'
 import { Errors } from '../../core/errors.js'
 import { hashPassword, verifyPassword } from '../passwords/hash.js'
@@ -16,7 +16,8 @@ import { createLoginBackoff } from '../backoff.js'
 import { routeRateLimit } from '../../core/rate-limits.js'
 import { LOCKED } from '../../core/lockdown.js'
 import { requestContext } from '../../core/request-context.js'
-import { createUserWithPortfolio, EmailTakenError, findUserByEmail, findUserById, toPublicUser, updatePasswordHash } from '../users.js'
+import { createUserWithPortfolio, EmailTakenError, findUserByEmail, findUserById, toIssuingUser } from '../users.js'
+import { publishRevoked } from '../revocations.js'
 import { AuthReplySchema, CredentialsSchema, MeReplySchema, PasswordChangeSchema, RegisterSchema, RevokedCountSchema } from '../schemas.js'
 import { errorReplies } from '../../core/schemas.js'
 
@@ -34,14 +35,24 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
   const audit = (request: FastifyRequest, event: Parameters<typeof app.audit.record>[0]): void =>
     app.audit.record({ ...requestContext(request), ...event })
 
+  // Seconds to wait, or 0 once one attempt is reserved (counted before argon2 runs, so
+  // concurrent guesses cannot all pass the check before any failure is recorded).
+  const reserveAttempt = async (request: FastifyRequest, reply: FastifyReply, email: string, userId: string | null): Promise<void> => {
+    const wait = await backoff.reserve(email)
+    if (wait === 0) return
+    app.audit.tally({ type: 'LOGIN_BACKOFF_REFUSED', userId, ...requestContext(request), details: { route: request.routeOptions.url ?? null } })
+    reply.header('retry-after', String(wait))
+    throw new Errors.AUTH_TOO_MANY_ATTEMPTS()
+  }
+
   app.post('/api/auth/register', {
     preValidation: normalizeEmail,
-    config: { ...routeRateLimit(config, 'login'), ...LOCKED, csrfEntryPoint: true },
+    config: { ...routeRateLimit(config, 'register'), ...LOCKED, csrfEntryPoint: true },
     schema: {
       tags: ['auth'],
       summary: 'Create an account and log in',
       body: RegisterSchema,
-      response: { 201: AuthReplySchema, ...errorReplies(400, 403, 409, 429) }
+      response: { 201: AuthReplySchema, ...errorReplies(400, 401, 403, 409, 429) }
     }
   }, async (request, reply) => {
     const { email, password } = request.body
@@ -51,7 +62,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     try {
       user = await createUserWithPortfolio(app.db.sql, email, await hashPassword(password))
     } catch (err) {
-      if (err instanceof EmailTakenError) throw new Errors.AUTH_EMAIL_TAKEN()
+      if (err instanceof EmailTakenError) {
+        // an accepted risk (README, security): the answer tells that the email exists, so
+        // registration has its own tighter per-IP limit and every such answer is audited
+        audit(request, { type: 'REGISTER_EMAIL_TAKEN', userId: null })
+        throw new Errors.AUTH_EMAIL_TAKEN()
+      }
       throw err
     }
     audit(request, { type: 'USER_REGISTERED', userId: user.id })
@@ -70,15 +86,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     }
   }, async (request, reply) => {
     const { email, password } = request.body
-    const wait = await backoff.retryAfter(email)
-    if (wait > 0) {
-      reply.header('retry-after', String(wait))
-      throw new Errors.AUTH_TOO_MANY_ATTEMPTS()
-    }
+    await reserveAttempt(request, reply, email, null)
     const user = await findUserByEmail(app.db.sql, email)
     const valid = await verifyPassword(user?.passwordHash ?? await dummyHash, password)
     if (!user || !valid) {
-      await backoff.recordFailure(email)
       audit(request, { type: 'LOGIN_FAILURE', userId: user?.id ?? null, details: { reason: user ? 'bad_password' : 'unknown_email' } })
       throw new Errors.AUTH_INVALID_CREDENTIALS()
     }
@@ -87,7 +98,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
       throw new Errors.AUTH_ACCOUNT_DISABLED()
     }
     await backoff.reset(email)
-    return issueAuth(app, request, reply, toPublicUser(user))
+    // the credential version read above rides along: if a revocation commits while this login
+    // runs, the session create (or the token checks) refuse what it would issue
+    return issueAuth(app, request, reply, toIssuingUser(user))
   })
 
   app.get('/api/auth/me', {
@@ -101,21 +114,24 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     }
   })
 
+  // Logout and logout-all carry no per-IP limit: a neighbour behind the same NAT must never be
+  // able to keep someone else's session alive. They need a live credential, so their cost is
+  // bounded by what that credential could do anyway.
   app.post('/api/auth/logout', {
     onRequest: requireUser,
-    config: routeRateLimit(config, 'logout'),
-    schema: { tags: ['auth'], summary: 'End the current session', response: { 204: { type: 'null' }, ...errorReplies(401, 403, 429) } }
+    schema: { tags: ['auth'], summary: 'End the current session', response: { 204: { type: 'null' }, ...errorReplies(401, 403) } }
   }, async (request, reply) => {
     const auth = authOf(request)
     if (auth.mode === 'session') {
       await app.sessions.revoke(auth.userId, auth.sessionPublicId, 'logout')
-      app.sessionMirror.revoked([auth.sessionPublicId], 'logout')
+      app.sessionMirror.revoked(auth.userId, [auth.sessionPublicId], 'logout')
       audit(request, { type: 'LOGOUT', userId: auth.userId, sessionPublicId: auth.sessionPublicId })
     } else {
       // this access token at once, and the refresh family it was issued with
       await app.denyList.deny(auth.jti, auth.userId, auth.expiresAt)
       const familyId = await familyOfAccessToken(app.db.sql, auth.jti)
       if (familyId) await app.denyList.denyMany(await revokeFamily(app.db.sql, familyId, 'logout'))
+      await publishRevoked(app.redis, config.redis.keyPrefix, { userId: auth.userId, jti: auth.jti, reason: 'logout' })
       audit(request, { type: 'LOGOUT', userId: auth.userId, details: { mode: 'legacy', familyId } })
     }
     clearSessionCookie(reply, config)
@@ -124,11 +140,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
 
   app.post('/api/auth/logout-all', {
     onRequest: requireUser,
-    config: routeRateLimit(config, 'logout'),
-    schema: { tags: ['auth'], summary: 'End every session of the caller, this one included', response: { 200: RevokedCountSchema, ...errorReplies(401, 403, 429) } }
+    schema: { tags: ['auth'], summary: 'End every session of the caller, this one included', response: { 200: RevokedCountSchema, ...errorReplies(401, 403) } }
   }, async (request, reply) => {
     const auth = authOf(request)
     const revoked = await revokeEverything(app, auth.userId, 'logout_all')
+    if (!revoked) throw new Errors.AUTH_REQUIRED() // the user no longer exists
     if (auth.mode === 'legacy') await app.denyList.deny(auth.jti, auth.userId, auth.expiresAt)
     audit(request, { type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, details: { sessions: revoked.sessions.length, families: revoked.families, accessTokens: revoked.accessTokens, scope: 'all' } })
     clearSessionCookie(reply, config)
@@ -144,20 +160,28 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
       body: PasswordChangeSchema,
       response: { 200: RevokedCountSchema, ...errorReplies(400, 401, 403, 429) }
     }
-  }, async request => {
+  }, async (request, reply) => {
     const auth = authOf(request)
     const { currentPassword, newPassword } = request.body
     const user = await findUserById(app.db.sql, auth.userId)
-    if (!user || !(await verifyPassword(user.passwordHash, currentPassword))) {
+    if (!user) throw new Errors.AUTH_REQUIRED()
+    // the same per-account backoff as login: a stolen session must not be a password oracle
+    await reserveAttempt(request, reply, user.email, user.id)
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) {
       audit(request, { type: 'LOGIN_FAILURE', userId: auth.userId, details: { reason: 'bad_current_password' } })
       throw new Errors.AUTH_INVALID_CREDENTIALS()
     }
+    await backoff.reset(user.email)
     const problem = passwordProblem(newPassword, user.email) ?? (newPassword === currentPassword ? 'The new password must differ from the current one' : null)
     if (problem) throw new Errors.AUTH_PASSWORD_REJECTED(problem)
-    await updatePasswordHash(app.db.sql, user.id, await hashPassword(newPassword))
-    // every other session and every legacy family end; a legacy caller logs in again
+    // the new hash, the version bump and the end of every other session and of every legacy
+    // family, in one operation; a legacy caller logs in again
     const keep = auth.mode === 'session' ? auth.sessionPublicId : undefined
-    const revoked = await revokeEverything(app, user.id, 'password_changed', keep)
+    const revoked = await revokeEverything(app, user.id, 'password_changed', {
+      change: { kind: 'password', passwordHash: await hashPassword(newPassword) },
+      ...(keep ? { keepSessionPublicId: keep } : {})
+    })
+    if (!revoked) throw new Errors.AUTH_REQUIRED()
     audit(request, { type: 'PASSWORD_CHANGED', userId: user.id, ...(keep ? { sessionPublicId: keep } : {}), details: { sessions: revoked.sessions.length, families: revoked.families } })
     return { revoked: revokedCount(revoked) }
   })

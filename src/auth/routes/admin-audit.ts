@@ -5,6 +5,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { UuidSchema, errorReplies } from '../../core/schemas.js'
+import { requestContext } from '../../core/request-context.js'
+import { authOf } from '../guards.js'
 
 const AuditQuerySchema = Type.Object({
   userId: Type.Optional(UuidSchema()),
@@ -28,6 +30,8 @@ export const adminAuditRoutes: FastifyPluginAsyncTypebox = async app => {
     schema: { tags: ['admin'], querystring: AuditQuerySchema, response: { 200: Type.Object({ entries: Type.Array(AuditRowSchema) }), ...errorReplies(400, 401, 403) } }
   }, async request => {
     const { userId, type, limit } = request.query
+    // admin reads are audited like admin changes: who looked at whose trail
+    app.audit.record({ type: 'ADMIN_READ', userId: userId ?? null, ...requestContext(request), details: { adminId: authOf(request).userId, read: 'audit', ...(type ? { type } : {}) } })
     const sql = app.db.sql
     const rows = await sql<{ id: string; type: string; userId: string | null; sessionPublicId: string | null; ip: string | null; userAgent: string | null; details: Record<string, unknown>; createdAt: Date }[]>`
       select id::text, type, user_id as "userId", session_public_id as "sessionPublicId", host(ip) as ip,

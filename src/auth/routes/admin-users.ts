@@ -1,12 +1,14 @@
-// Admin surface: a user's sessions (list, bulk revoke), disable/enable an account, session
-// statistics. Every change is audited with the acting admin. Registered inside the admin scope
-// of the auth plugin, which adds requireAdmin and lockdown.
+// Admin surface: a user's sessions (list, bulk revoke), disable/enable an account, change a
+// role, session statistics. Every change and every read is audited with the acting admin.
+// Registered inside the admin scope of the auth plugin, which adds requireAdmin and lockdown.
+// The guard reads the role from the credential, which is safe because a role change bumps the
+// credential version: no session or token minted under the old role survives it.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Errors } from '../../core/errors.js'
 import { authOf } from '../guards.js'
-import { findUserById, setUserDisabled } from '../users.js'
+import { changeCredentials, findUserById } from '../users.js'
 import { requestContext } from '../../core/request-context.js'
 import { sessionView } from './sessions.js'
 import { revokeEverything, revokedCount } from '../revoke-user.js'
@@ -19,10 +21,13 @@ const StatsSchema = Type.Object({
   source: Type.String({ description: 'user_sessions mirror: revoked_at null, not expired, seen within the idle timeout' })
 })
 
+const RoleBodySchema = Type.Object({ role: Type.Union([Type.Literal('user'), Type.Literal('admin')]) }, { additionalProperties: false })
+const RoleReplySchema = Type.Object({ user: UserSchema, revoked: Type.Integer() })
+
 const DisableReplySchema = Type.Object({ user: Type.Intersect([UserSchema, Type.Object({ disabled: Type.Boolean() })]), revoked: Type.Integer() })
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
-  const audit = (request: FastifyRequest, type: Parameters<typeof app.audit.record>[0]['type'], targetUserId: string, details: Record<string, unknown> = {}): void => {
+  const audit = (request: FastifyRequest, type: Parameters<typeof app.audit.record>[0]['type'], targetUserId: string | null, details: Record<string, unknown> = {}): void => {
     const admin = authOf(request)
     app.audit.record({ type, userId: targetUserId, ...requestContext(request), details: { adminId: admin.userId, ...details } })
   }
@@ -32,6 +37,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async request => {
     const user = await findUserById(app.db.sql, request.params.id)
     if (!user) throw new Errors.NOT_FOUND('User')
+    audit(request, 'ADMIN_READ', user.id, { read: 'sessions' })
     const sessions = await app.sessions.list(user.id)
     return { sessions: sessions.map(s => sessionView(s, null)) }
   })
@@ -39,9 +45,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
   app.delete('/api/admin/users/:id/sessions', {
     schema: { tags: ['admin'], params: UuidParamsSchema, response: { 200: RevokedCountSchema, ...errorReplies(400, 401, 403, 404) } }
   }, async request => {
-    const user = await findUserById(app.db.sql, request.params.id)
-    if (!user) throw new Errors.NOT_FOUND('User')
-    const revoked = await revokeEverything(app, user.id, 'admin_revoked')
+    const revoked = await revokeEverything(app, request.params.id, 'admin_revoked')
+    if (!revoked) throw new Errors.NOT_FOUND('User')
+    const user = revoked.user
     audit(request, 'ADMIN_SESSIONS_REVOKED', user.id, { revoked: revokedCount(revoked), sessions: revoked.sessions.length, families: revoked.families, accessTokens: revoked.accessTokens })
     return { revoked: revokedCount(revoked) }
   })
@@ -51,18 +57,36 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
       schema: { tags: ['admin'], params: UuidParamsSchema, response: { 200: DisableReplySchema, ...errorReplies(400, 401, 403, 404) } }
     }, async request => {
       const disabled = action === 'disable'
-      const user = await setUserDisabled(app.db.sql, request.params.id, disabled)
+      // disabling bumps the credential version and ends everything at once; logins already
+      // past their disabled check are refused at issue. Enabling changes no credential.
+      const done = disabled
+        ? await revokeEverything(app, request.params.id, 'user_disabled', { change: { kind: 'disabled', disabled } })
+        : null
+      const user = done ? done.user : await changeCredentials(app.db.sql, request.params.id, { kind: 'disabled', disabled })
       if (!user) throw new Errors.NOT_FOUND('User')
-      // disabling ends every session at once; logins are refused by the login route
-      const revoked = disabled ? revokedCount(await revokeEverything(app, user.id, 'user_disabled')) : 0
+      const revoked = done ? revokedCount(done) : 0
       audit(request, disabled ? 'ADMIN_USER_DISABLED' : 'ADMIN_USER_ENABLED', user.id, { revoked })
       return { user: { id: user.id, email: user.email, role: user.role, disabled }, revoked }
     })
   }
 
+  app.post('/api/admin/users/:id/role', {
+    schema: { tags: ['admin'], summary: 'Change a user\'s role; every credential of the user ends', params: UuidParamsSchema, body: RoleBodySchema, response: { 200: RoleReplySchema, ...errorReplies(400, 401, 403, 404) } }
+  }, async request => {
+    const before = await findUserById(app.db.sql, request.params.id)
+    if (!before) throw new Errors.NOT_FOUND('User')
+    // a session or token keeps the role it was issued with, so the role may only change
+    // together with a version bump that ends all of them
+    const done = await revokeEverything(app, before.id, 'role_changed', { change: { kind: 'role', role: request.body.role } })
+    if (!done) throw new Errors.NOT_FOUND('User')
+    audit(request, 'ADMIN_ROLE_CHANGED', before.id, { from: before.role, to: done.user.role, revoked: revokedCount(done) })
+    return { user: { id: done.user.id, email: done.user.email, role: done.user.role }, revoked: revokedCount(done) }
+  })
+
   app.get('/api/admin/stats', {
     schema: { tags: ['admin'], response: { 200: StatsSchema, ...errorReplies(401, 403) } }
-  }, async () => {
+  }, async request => {
+    audit(request, 'ADMIN_READ', null, { read: 'stats' })
     const rows = await app.db.sql<{ type: string; n: number }[]>`
       select coalesce(device->>'type', 'unknown') as type, count(*)::int as n
       from user_sessions

@@ -11,7 +11,7 @@ import { issueSession } from '../issue-session.js'
 import { issueLegacyTokens } from '../issue-auth.js'
 import { linkReplacement, revokeFamily, rotateRefreshToken, type LiveAccessToken, type RotationFailure } from '../legacy/refresh-tokens.js'
 import type { IssuedLegacy } from '../issue-auth.js'
-import type { PublicUser } from '../users.js'
+import type { IssuingUser } from '../users.js'
 import { requestContext } from '../../core/request-context.js'
 import { AuthReplySchema, RefreshBodySchema } from '../schemas.js'
 import { errorReplies } from '../../core/schemas.js'
@@ -20,7 +20,7 @@ import { errorReplies } from '../../core/schemas.js'
 type Outcome =
   | { failure: RotationFailure }
   | { legacy: IssuedLegacy }
-  | { end: { user: PublicUser; reason: 'user_disabled' | 'upgraded'; familyId: string; expiresAt: number; access: LiveAccessToken[] } }
+  | { end: { user: IssuingUser; reason: 'user_disabled' | 'upgraded'; familyId: string; expiresAt: number; access: LiveAccessToken[] } }
 
 export const refreshRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   app.post('/api/auth/refresh', {
@@ -35,7 +35,7 @@ export const refreshRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
     const outcome = await app.db.sql.begin(async (tx): Promise<Outcome> => {
       const rotated = await rotateRefreshToken(tx, request.body.refreshToken, config.refresh.reuseGraceMs)
       if (!('id' in rotated)) return { failure: rotated }
-      const user = { id: rotated.userId, email: rotated.email, role: rotated.role }
+      const user = { id: rotated.userId, email: rotated.email, role: rotated.role, credentialVersion: rotated.credentialVersion }
       if (rotated.disabled || getsSession(config.rollout, rotated.userId)) {
         const reason = rotated.disabled ? 'user_disabled' : 'upgraded'
         return { end: { user, reason, familyId: rotated.familyId, expiresAt: rotated.expiresAt, access: await revokeFamily(tx, rotated.familyId, reason) } }

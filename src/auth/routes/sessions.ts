@@ -45,7 +45,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
     const auth = authOf(request)
     const { id } = request.params
     if (!(await app.sessions.revoke(auth.userId, id, 'revoked'))) throw new Errors.NOT_FOUND('Session')
-    app.sessionMirror.revoked([id], 'revoked')
+    app.sessionMirror.revoked(auth.userId, [id], 'revoked')
     app.audit.record({ type: 'SESSION_REVOKED', userId: auth.userId, sessionPublicId: id, ...requestContext(request) })
     if (auth.mode === 'session' && auth.sessionPublicId === id) clearSessionCookie(reply, config)
     return reply.code(204).send()
@@ -57,7 +57,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
     const auth = authOf(request)
     const keep = auth.mode === 'session' ? auth.sessionPublicId : undefined
     const revoked = await app.sessions.revokeAll(auth.userId, 'revoked_others', keep)
-    app.sessionMirror.revoked(revoked, 'revoked_others')
+    app.sessionMirror.revoked(auth.userId, revoked, 'revoked_others')
     app.audit.record({ type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, sessionPublicId: keep ?? null, ...requestContext(request), details: { revoked: revoked.length, scope: 'others' } })
     return { revoked: revoked.length }
   })

@@ -3,6 +3,12 @@
 // through the revocation channel and evict the entry at once; an entry is never trusted
 // past its own idle or absolute expiry. While the subscription is down the cache is emptied
 // and bypassed, so a revocation it could not hear about can never be served from it.
+//
+// Late fills: a validation reads Redis, then fills the cache. A revocation handled between the
+// two would find nothing to evict and the fill would then cache a revoked session. So every
+// revocation this instance hears or makes raises a generation counter; a validation notes the
+// generation before its Redis call and set() drops the fill if it moved. A dropped fill is only
+// a cache miss; a kept one is a session the Redis read saw after every revocation handled so far.
 import { LRUCache } from 'lru-cache'
 import { Cluster } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
@@ -13,9 +19,14 @@ import { parseRevokedMessage } from '../revocations.js'
 export interface SessionCache {
   /** true while the revocation subscription is live; otherwise get() always misses */
   readonly active: boolean
+  /** raised by every revocation handled; read it before the Redis call whose result set() stores */
+  readonly generation: number
   get: (key: string, now: number) => ValidSession | undefined
-  set: (key: string, session: ValidSession, now: number) => void
+  /** stores the session unless a revocation was handled since `generation` was read */
+  set: (key: string, session: ValidSession, now: number, generation: number) => void
   invalidate: (publicIds: Iterable<string>) => void
+  /** drops every entry of the user (a user-wide revocation) */
+  invalidateUser: (userId: string) => void
   close: () => Promise<void>
   /** the subscriber connection (tests cut it to prove the cache empties) */
   readonly subscriber: RedisClient
@@ -30,10 +41,16 @@ export function createSessionCache (
   // dispose runs on delete, overwrite and LRU eviction alike, so the map never outgrows the cache
   const entries = new LRUCache<string, Entry>({ max: opts.max, dispose: e => keysByPublicId.delete(e.session.publicId) })
   let active = false
+  let generation = 0
 
   const drop = (key: string): void => { entries.delete(key) }
+  const dropUser = (userId: string): void => {
+    // rare, so a scan
+    for (const [key, entry] of entries.entries()) if (entry.session.userId === userId) drop(key)
+  }
   const deactivate = (why: string): void => {
     if (active) log.warn({ why }, 'session cache: invalidation link down, cache emptied and bypassed')
+    generation++
     active = false
     entries.clear()
     keysByPublicId.clear()
@@ -45,6 +62,7 @@ export function createSessionCache (
     ? redis.duplicate(undefined, { redisOptions: subscriberOptions })
     : redis.duplicate(subscriberOptions)
   subscriber.on('message', (_channel: string, payload: string) => {
+    generation++ // before anything else: a fill in flight must not land after this message
     const message = parseRevokedMessage(payload)
     if (message === null) {
       deactivate('unreadable revocation message') // fail closed
@@ -54,18 +72,18 @@ export function createSessionCache (
       const key = keysByPublicId.get(message.publicId)
       if (key) drop(key)
     } else if (message.jti === undefined) {
-      // every credential of the user ended: drop all of the user's entries (rare, so a scan)
-      for (const [key, entry] of entries.entries()) if (entry.session.userId === message.userId) drop(key)
+      dropUser(message.userId) // every credential of the user ended
     }
   })
   subscriber.on('ready', () => {
-    subscriber.subscribe(channel).then(() => { active = true }, err => deactivate((err as Error).message))
+    subscriber.subscribe(channel).then(() => { generation++; active = true }, err => deactivate((err as Error).message))
   })
   for (const event of ['close', 'end', 'reconnecting']) subscriber.on(event, () => deactivate(event))
   subscriber.on('error', () => { /* logged by the main client; close/reconnecting follow */ })
 
   return {
     get active () { return active },
+    get generation () { return generation },
     subscriber,
     get (key, now) {
       if (!active) return undefined
@@ -77,18 +95,23 @@ export function createSessionCache (
       }
       return e.session
     },
-    set (key, session, now) {
-      if (!active) return
+    set (key, session, now, seen) {
+      if (!active || seen !== generation) return
       const trustUntil = Math.min(now + opts.ttlMs, session.idleExpiresAt, session.absoluteExpiresAt)
       if (trustUntil <= now) return
       entries.set(key, { session: { ...session, touched: false }, trustUntil })
       keysByPublicId.set(session.publicId, key)
     },
     invalidate (publicIds) {
+      generation++
       for (const publicId of publicIds) {
         const key = keysByPublicId.get(publicId)
         if (key) drop(key)
       }
+    },
+    invalidateUser (userId) {
+      generation++
+      dropUser(userId)
     },
     async close () {
       deactivate('closing')

@@ -6,7 +6,12 @@
 // scripts derive session keys from index members (same tag, same slot).
 //
 // Session hash fields: uid, em (email, so /me needs no Postgres), role, pid (public id), cre, seen, idle (idle expiry), abs
-// (absolute expiry), ip, ua, dev (JSON device). Times are epoch ms from Redis' own clock,
+// (absolute expiry), ip, ua, dev (JSON device), cv (the user's credential version when it was created).
+//
+// Credential version key "{<user tag>}:cv": written only by a user-wide revocation (REVOKE with a
+// version), together with the sweep of the user's sessions, in one atomic call. CREATE refuses a
+// login that read an older version, VALIDATE refuses a session older than it. A missing key means
+// "not bumped lately": every session older than a bump was deleted by that bump's sweep. Times are epoch ms from Redis' own clock,
 // so every instance agrees on them.
 //
 // Index: a sorted set, member "<publicId>:<session key suffix>", score = created at.
@@ -28,12 +33,16 @@ end
 `
 
 /**
- * KEYS[1] session, KEYS[2] index.
+ * KEYS[1] session, KEYS[2] index, KEYS[3] credential version.
  * ARGV: sessionKeyPrefix, suffix, uid, role, pid, ip, ua, dev, idleMs, absMs, maxSessions,
- *       channel, absCapAt (epoch ms, 0 = none: an upgrade keeps a shorter remaining lifetime), email
- * Returns { createdAt, idleExpiresAt, absoluteExpiresAt, evicted publicIds... }.
+ *       channel, absCapAt (epoch ms, 0 = none: an upgrade keeps a shorter remaining lifetime), email,
+ *       credentialVersion (what the login read from Postgres)
+ * Returns { createdAt, idleExpiresAt, absoluteExpiresAt, evicted publicIds... }, or false when the
+ * user's credentials were revoked after the login read them (nothing is written then).
  */
 export const CREATE = NOW + SPLIT + `
+local current = tonumber(redis.call('GET', KEYS[3]) or '0')
+if current > tonumber(ARGV[15]) then return false end
 local prefix, suffix, uid, pid = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local idle = now + tonumber(ARGV[9])
 local abs = now + tonumber(ARGV[10])
@@ -62,7 +71,7 @@ for i = 1, excess do
 end
 
 redis.call('HSET', KEYS[1], 'uid', uid, 'em', ARGV[14], 'role', ARGV[4], 'pid', pid, 'cre', now, 'seen', now,
-  'idle', idle, 'abs', abs, 'ip', ARGV[6], 'ua', ARGV[7], 'dev', ARGV[8])
+  'idle', idle, 'abs', abs, 'ip', ARGV[6], 'ua', ARGV[7], 'dev', ARGV[8], 'cv', ARGV[15])
 redis.call('PEXPIREAT', KEYS[1], idle)
 redis.call('ZADD', KEYS[2], now, pid .. ':' .. suffix)
 -- the index lives as long as its longest-lived session
@@ -75,17 +84,18 @@ return out
 `
 
 /**
- * KEYS[1] session. ARGV: idleMs, touchIntervalMs.
- * Returns false when there is no live session, else
+ * KEYS[1] session, KEYS[2] the user's credential version. ARGV: idleMs, touchIntervalMs.
+ * Returns false when there is no live session (or it predates the user's credential version), else
  * { uid, role, pid, ip, ua, dev, cre, seen, idle, abs, touched (0/1), em }.
  * The touch only ever rewrites a key that exists inside this same atomic call, so a session
  * deleted by a logout can never be re-saved by a request that was in flight.
  */
 export const VALIDATE = NOW + `
-local v = redis.call('HMGET', KEYS[1], 'uid', 'role', 'pid', 'ip', 'ua', 'dev', 'cre', 'seen', 'idle', 'abs', 'em')
+local v = redis.call('HMGET', KEYS[1], 'uid', 'role', 'pid', 'ip', 'ua', 'dev', 'cre', 'seen', 'idle', 'abs', 'em', 'cv')
 if not v[1] then return false end
 local abs, idle = tonumber(v[10]), tonumber(v[9])
-if now >= abs or now >= idle then
+local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+if now >= abs or now >= idle or current > tonumber(v[12] or '0') then
   redis.call('DEL', KEYS[1])
   return false
 end
@@ -103,13 +113,32 @@ return { v[1], v[2], v[3], v[4], v[5], v[6], tonumber(v[7]), tonumber(v[8]), ton
 `
 
 /**
- * KEYS[1] index. ARGV: sessionKeyPrefix, uid, channel, reason, publicId or '' (all),
- * exceptPublicId or ''.
+ * KEYS[1] index, KEYS[2] credential version. ARGV: sessionKeyPrefix, uid, channel, reason,
+ * publicId or '' (all), exceptPublicId or '', credentialVersion or '' (no bump), versionTtlMs.
  * Deletes the named session (or every one but the excepted), publishes each revocation,
  * and returns the public ids revoked. Sessions that already expired are pruned silently.
+ * With a version (a user-wide revocation committed in Postgres): raises the version key (never
+ * lowers it: two bumps may arrive out of order), moves the excepted session to it, and
+ * publishes { userId, reason } as well, all in the same atomic call as the sweep.
  */
 export const REVOKE = NOW + SPLIT + `
 local prefix, uid, channel, reason, only, except = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if ARGV[7] ~= '' then
+  local version = tonumber(ARGV[7])
+  if tonumber(redis.call('GET', KEYS[2]) or '0') < version then
+    redis.call('SET', KEYS[2], version, 'PX', tonumber(ARGV[8]))
+  else
+    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[8]))
+  end
+  version = tonumber(redis.call('GET', KEYS[2]))
+  if except ~= '' then
+    for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+      local pid, h = split(m)
+      if pid == except and redis.call('EXISTS', prefix .. h) == 1 then redis.call('HSET', prefix .. h, 'cv', version) end
+    end
+  end
+  redis.call('PUBLISH', channel, cjson.encode({ userId = uid, reason = reason }))
+end
 local revoked = {}
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local pid, h = split(m)

@@ -1,6 +1,11 @@
 // The durable copy of each session in Postgres (user_sessions), for audits and for admins
 // who need history after Redis has expired a key. Written off the request path: creations
 // and revocations are fire-and-forget, last-seen times are batched (one UPDATE per flush).
+//
+// The "created" and "revoked" writes of one session race (a login followed at once by a
+// logout sends both before either lands), so both are upserts that commute: a revocation
+// that arrives first inserts a revoked placeholder, and the creation then fills in the
+// details but never clears revoked_at. Either order ends with the row Redis agrees with.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Sql } from '../../infra/db.js'
 import type { Device } from './types.js'
@@ -18,7 +23,7 @@ interface MirroredSession {
 
 export interface SessionMirror {
   created: (s: MirroredSession) => void
-  revoked: (publicIds: string[], reason: string) => void
+  revoked: (userId: string, publicIds: string[], reason: string) => void
   seen: (publicId: string, at: number) => void
   /** writes pending last-seen times and waits for writes in flight */
   flush: () => Promise<void>
@@ -54,11 +59,17 @@ export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEver
       insert into user_sessions (public_id, user_id, created_at, last_seen_at, expires_at, device, ip, user_agent)
       values (${s.publicId}, ${s.userId}, ${new Date(s.createdAt)}, ${new Date(s.createdAt)}, ${new Date(s.expiresAt)},
               ${sql.json({ ...s.device })}, ${normalizeIp(s.ip)}, ${s.userAgent.slice(0, 512)})
-      on conflict (public_id) do nothing`, 'insert'),
-    revoked: (publicIds, reason) => {
+      on conflict (public_id) do update set
+        created_at = excluded.created_at, expires_at = excluded.expires_at, device = excluded.device,
+        ip = excluded.ip, user_agent = excluded.user_agent,
+        last_seen_at = greatest(user_sessions.last_seen_at, excluded.last_seen_at)`, 'insert'),
+    revoked: (userId, publicIds, reason) => {
       if (publicIds.length === 0) return
-      track(sql`update user_sessions set revoked_at = now(), revoked_reason = ${reason}
-                where public_id = any(${publicIds}::text[]) and revoked_at is null`, 'revoke')
+      track(sql`
+        insert into user_sessions (public_id, user_id, expires_at, revoked_at, revoked_reason)
+        select id, ${userId}, now(), now(), ${reason} from unnest(${publicIds}::text[]) as id
+        on conflict (public_id) do update set revoked_at = now(), revoked_reason = excluded.revoked_reason
+        where user_sessions.revoked_at is null`, 'revoke')
     },
     seen: (publicId, at) => { lastSeen.set(publicId, at) },
     flush: async () => {

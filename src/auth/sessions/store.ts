@@ -22,13 +22,18 @@ export interface SessionStoreOptions {
 export interface SessionStore {
   /** the Pub/Sub channel on which every revocation is published as a RevokedMessage */
   readonly channel: string
-  create: (input: NewSession) => Promise<CreatedSession>
+  /** null when the user's credentials were revoked after `credentialVersion` was read */
+  create: (input: NewSession) => Promise<CreatedSession | null>
   /** null for a malformed token (without a Redis call), an unknown, expired or revoked one */
   validate: (token: string) => Promise<ValidSession | null>
   /** ends one session of the user; false when the user has no such session */
   revoke: (userId: string, publicId: string, reason: string) => Promise<boolean>
-  /** ends every session of the user but `exceptPublicId`; returns the public ids ended */
-  revokeAll: (userId: string, reason: string, exceptPublicId?: string) => Promise<string[]>
+  /**
+   * ends every session of the user but `exceptPublicId`; returns the public ids ended. With
+   * `credentialVersion` (already committed in Postgres) it is a user-wide revocation: the
+   * version key rises in the same atomic call, so no session older than it is accepted or created.
+   */
+  revokeAll: (userId: string, reason: string, exceptPublicId?: string, credentialVersion?: number) => Promise<string[]>
   list: (userId: string) => Promise<SessionSummary[]>
 }
 
@@ -43,7 +48,7 @@ export function userTag (userId: string): string {
 }
 
 interface ScriptCommands {
-  hpSessionCreate: (...args: (string | number)[]) => Promise<(number | string)[]>
+  hpSessionCreate: (...args: (string | number)[]) => Promise<(number | string)[] | null>
   hpSessionValidate: (...args: (string | number)[]) => Promise<[string, string, string, string, string, string, number, number, number, number, number, string] | null>
   hpSessionRevoke: (...args: (string | number)[]) => Promise<string[]>
   hpSessionList: (...args: (string | number)[]) => Promise<[string, string, string, string, string, string, string][]>
@@ -53,9 +58,9 @@ function defineScripts (redis: RedisClient): ScriptCommands {
   // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT (after a restart or flush)
   const r = redis as Redis
   if (!('hpSessionValidate' in r)) {
-    r.defineCommand('hpSessionCreate', { numberOfKeys: 2, lua: CREATE })
-    r.defineCommand('hpSessionValidate', { numberOfKeys: 1, lua: VALIDATE })
-    r.defineCommand('hpSessionRevoke', { numberOfKeys: 1, lua: REVOKE })
+    r.defineCommand('hpSessionCreate', { numberOfKeys: 3, lua: CREATE })
+    r.defineCommand('hpSessionValidate', { numberOfKeys: 2, lua: VALIDATE })
+    r.defineCommand('hpSessionRevoke', { numberOfKeys: 2, lua: REVOKE })
     r.defineCommand('hpSessionList', { numberOfKeys: 1, lua: LIST })
   }
   return r as unknown as ScriptCommands
@@ -75,6 +80,8 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
   const channel = revocationChannel(opts.keyPrefix)
   const sessionPrefix = (tag: string): string => `${opts.keyPrefix}{${tag}}:s:`
   const indexKey = (userId: string): string => `${opts.keyPrefix}{${userTag(userId)}}:idx:${userId}`
+  // by tag alone, so VALIDATE can name it from the cookie without knowing the user id
+  const versionKey = (tag: string): string => `${opts.keyPrefix}{${tag}}:cv`
 
   return {
     channel,
@@ -84,12 +91,15 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
       const secret = randomBytes(32).toString('base64url')
       const suffix = sha256(secret)
       const publicId = randomBytes(16).toString('base64url')
-      const [createdAt, idleExpiresAt, absoluteExpiresAt, ...evicted] = await scripts.hpSessionCreate(
-        sessionPrefix(tag) + suffix, indexKey(input.userId),
+      const created = await scripts.hpSessionCreate(
+        sessionPrefix(tag) + suffix, indexKey(input.userId), versionKey(tag),
         sessionPrefix(tag), suffix, input.userId, input.role, publicId, input.ip,
         input.userAgent.slice(0, 512), JSON.stringify(input.device),
-        opts.idleTimeoutMs, opts.absoluteTimeoutMs, opts.maxPerUser, channel, input.absoluteCapAt ?? 0, input.email
+        opts.idleTimeoutMs, opts.absoluteTimeoutMs, opts.maxPerUser, channel, input.absoluteCapAt ?? 0, input.email,
+        input.credentialVersion
       )
+      if (!created) return null
+      const [createdAt, idleExpiresAt, absoluteExpiresAt, ...evicted] = created
       cache?.invalidate(evicted.map(String))
       return {
         token: `${tag}.${secret}`,
@@ -104,10 +114,13 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
     async validate (token) {
       if (!TOKEN_PATTERN.test(token)) return null
       const dot = token.indexOf('.')
-      const key = sessionPrefix(token.slice(0, dot)) + sha256(token.slice(dot + 1))
+      const tag = token.slice(0, dot)
+      const key = sessionPrefix(tag) + sha256(token.slice(dot + 1))
       const cached = cache?.get(key, Date.now())
       if (cached) return cached
-      const v = await scripts.hpSessionValidate(key, opts.idleTimeoutMs, opts.touchIntervalMs)
+      // a revocation heard while the script runs makes the fill below a no-op (see cache.ts)
+      const generation = cache?.generation ?? 0
+      const v = await scripts.hpSessionValidate(key, versionKey(tag), opts.idleTimeoutMs, opts.touchIntervalMs)
       if (!v) return null
       const session: ValidSession = {
         userId: v[0],
@@ -123,21 +136,23 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
         absoluteExpiresAt: v[9],
         touched: v[10] === 1
       }
-      cache?.set(key, session, Date.now())
+      cache?.set(key, session, Date.now(), generation)
       return session
     },
 
     async revoke (userId, publicId, reason) {
       const tag = userTag(userId)
-      const revoked = await scripts.hpSessionRevoke(indexKey(userId), sessionPrefix(tag), userId, channel, reason, publicId, '')
+      const revoked = await scripts.hpSessionRevoke(indexKey(userId), versionKey(tag), sessionPrefix(tag), userId, channel, reason, publicId, '', '', 0)
       cache?.invalidate(revoked) // this instance at once; the others through the channel
       return revoked.length > 0
     },
 
-    async revokeAll (userId, reason, exceptPublicId = '') {
+    async revokeAll (userId, reason, exceptPublicId = '', credentialVersion) {
       const tag = userTag(userId)
-      const revoked = await scripts.hpSessionRevoke(indexKey(userId), sessionPrefix(tag), userId, channel, reason, '', exceptPublicId)
+      const revoked = await scripts.hpSessionRevoke(indexKey(userId), versionKey(tag), sessionPrefix(tag), userId, channel, reason, '', exceptPublicId,
+        credentialVersion ?? '', Math.max(opts.absoluteTimeoutMs, 60_000))
       cache?.invalidate(revoked)
+      if (credentialVersion !== undefined) cache?.invalidateUser(userId)
       return revoked
     },
 

@@ -17,6 +17,8 @@ export interface NewSession {
   device: Device
   /** epoch ms: end the session no later than this (an upgraded legacy login keeps its lifetime) */
   absoluteCapAt?: number
+  /** the user's credential version as the request read it from Postgres */
+  credentialVersion: number
 }
 
 export interface CreatedSession {
