@@ -12,6 +12,7 @@ import { installValidators } from './core/validation.js'
 import { redisPlugin, type RedisClient } from './infra/redis.js'
 import { dbPlugin, type Sql } from './infra/db.js'
 import cookie from '@fastify/cookie'
+import websocket from '@fastify/websocket'
 import { healthRoutes } from './health/health-routes.js'
 import { openapiPlugin } from './docs/openapi.js'
 import { securityHeaders } from './core/security-headers.js'
@@ -31,6 +32,8 @@ import { adminPortfolioRoutes } from './portfolio/routes/admin.js'
 import { csrfOriginCheck } from './core/csrf.js'
 import { loadCommonPasswords } from './auth/passwords/common-list.js'
 import { rateLimitPlugin } from './core/rate-limits.js'
+import { websocketOptions } from './prices/websocket-options.js'
+import { pricesPlugin } from './prices/plugin.js'
 
 export interface AppDeps {
   /** an existing Redis client (the caller closes it) */
@@ -81,6 +84,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // infrastructure and cross-cutting hooks, in the order they run on a request
   await app.register(openapiPlugin) // first: it collects the schemas of every route below
   await app.register(cookie)
+  await app.register(websocket, websocketOptions) // sets request.ws in onRequest, before authenticate
   await app.register(securityHeaders, { config })
   await app.register(auditPlugin)
   await app.register(sessionsPlugin, { config })
@@ -102,6 +106,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(adminRoutes)
   await app.register(portfolioRoutes, { config })
   await app.register(adminPortfolioRoutes)
+  await app.register(pricesPlugin, { config })
 
   return app
 }

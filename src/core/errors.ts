@@ -15,6 +15,9 @@ export const Errors = {
   AUTH_REFRESH_REUSED: createError('AUTH_REFRESH_REUSED', 'Refresh token reuse detected; every token of this login was revoked', 401),
   CSRF_ORIGIN_REJECTED: createError('CSRF_ORIGIN_REJECTED', 'Cross-site request refused', 403),
   RATE_LIMITED: createError('RATE_LIMITED', 'Too many requests; retry later', 429),
+  PRICES_UNKNOWN_SYMBOL: createError('PRICES_UNKNOWN_SYMBOL', 'Unknown symbol: %s', 400),
+  WS_ORIGIN_REJECTED: createError('WS_ORIGIN_REJECTED', 'WebSocket upgrade from a foreign or missing Origin refused', 403),
+  WS_UPGRADE_REQUIRED: createError('WS_UPGRADE_REQUIRED', 'This address speaks WebSocket only', 426),
   NOT_FOUND: createError('NOT_FOUND', '%s not found', 404),
   DEPENDENCY_UNAVAILABLE: createError('DEPENDENCY_UNAVAILABLE', 'A backing service is unavailable; try again shortly', 503)
 } as const

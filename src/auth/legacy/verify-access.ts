@@ -1,0 +1,10 @@
+// The one check of a legacy access token, shared by the Bearer header path and the price
+// feed's auth message: signature and claims locally, then the deny list in Redis.
+import type { FastifyInstance } from 'fastify'
+import type { LegacyAuth } from '../context.js'
+
+export async function verifyAccessToken (app: FastifyInstance, token: string): Promise<LegacyAuth | null> {
+  const claims = app.legacyJwt.verify(token)
+  if (!claims || await app.denyList.isDenied(claims.jti)) return null
+  return { mode: 'legacy', userId: claims.sub, email: claims.email, role: claims.role, jti: claims.jti, expiresAt: claims.exp * 1000 }
+}
