@@ -28,6 +28,8 @@ export interface PriceFeed {
   readonly fanOut: FanOut
   /** true while the tick and revocation subscription is live */
   readonly subscribed: boolean
+  /** the subscriber connection (tests cut it to prove sockets are re-validated) */
+  readonly subscriber: RedisClient
   /** a socket that passed the upgrade checks; `checkedAt` is when its credential was read */
   accept: (ws: WebSocket, request: FastifyRequest, checkedAt: number) => void
   latestOf: (symbols: readonly string[]) => Promise<LatestPrice[]>
@@ -328,6 +330,7 @@ export function createPriceFeed (app: FastifyInstance, config: Config): PriceFee
     registry,
     fanOut,
     get subscribed () { return subscribed },
+    subscriber,
     accept,
     latestOf,
     revalidateAll,
