@@ -55,6 +55,9 @@ t.test('a leader that lost its lock cannot publish (fencing)', async t => {
   while (!a.priceLeader.isLeader && !b.priceLeader.isLeader && Date.now() < deadline) await sleep(20)
   const leader = a.priceLeader.isLeader ? a : b
   const old = leader.priceLeader.token
+  t.ok(old > 0, 'one instance leads')
+  await sleep(200)
+  t.ok(seen.fences.includes(old), 'and publishes')
   // as if the leader stalled past its expiry and another instance took the lock with a new token
   const keys = priceKeys(a.config.redis.keyPrefix)
   const usurper = await (a.redis as Redis).incr(keys.fence)

@@ -117,7 +117,8 @@ export function startPriceLeader (
     tick()
   }
 
-  // acquire or renew at a third of the expiry: two renewals may fail before the lock lapses
+  // acquire or renew at a third of the expiry (two renewals may fail before the lock lapses),
+  // and at least every second, so a follower, or a start before Redis was ready, tries again soon
   const campaign = async (): Promise<void> => {
     try {
       if (token !== 0) {
@@ -131,7 +132,7 @@ export function startPriceLeader (
       log.warn({ err: (err as Error).message }, 'prices: leader election failed; retrying')
     }
   }
-  const campaignTimer = setInterval(() => { void campaign() }, Math.max(100, Math.floor(opts.ttlMs / 3)))
+  const campaignTimer = setInterval(() => { void campaign() }, Math.min(1000, Math.max(100, Math.floor(opts.ttlMs / 3))))
   void campaign()
 
   return {
