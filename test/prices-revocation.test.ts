@@ -145,17 +145,18 @@ t.test('legacy sockets: the auth message, its timeout, a deny-listed token, expi
   forged.send({ type: 'auth', token: tokens.accessToken.slice(0, -2) + 'xx' })
   t.equal((await forged.closed).code, 4401, 'a bad signature: 4401')
 
+  const live = await legacyLogin(a, user.email) // its 3 s start now
   const s = connect(urlB, legacyHeaders)
   await s.opened
-  s.send({ type: 'auth', token: tokens.accessToken })
+  s.send({ type: 'auth', token: live.accessToken })
   await s.next(f => f.type === 'ready')
   s.send({ type: 'subscribe', symbols: ['AAPL'] })
   await s.next(f => f.type === 'price')
   t.pass('an authenticated legacy socket gets prices')
 
   // a fresh token before expiry keeps it open past the first token's expiry
-  await sleep(1500)
-  const refreshed = await a.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: tokens.refreshToken } })
+  await sleep(1000)
+  const refreshed = await a.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: live.refreshToken } })
   const fresh = refreshed.json().auth.accessToken as string
   s.send({ type: 'auth', token: fresh })
   await s.next(f => f.type === 'ready' && s.frames.filter(x => x.type === 'ready').length === 2)
