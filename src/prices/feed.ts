@@ -237,11 +237,13 @@ export function createPriceFeed (app: FastifyInstance, config: Config): PriceFee
       const cookie = request.cookies[config.session.cookieName] ?? ''
       ws.pause() // no message is read before the socket is admitted
       admit(client, { kind: 'session', userId: auth.userId, publicId: auth.sessionPublicId, cookie, expiresAt: Infinity }, checkedAt)
+        .catch(err => { log.warn({ err: (err as Error).message }, 'prices: admission failed'); closeSocket(client, Close.TRY_LATER, 'try again later') })
         .finally(() => { if (ws.readyState === ws.OPEN) ws.resume() })
     } else if (auth?.mode === 'legacy') {
       const token = (request.headers.authorization ?? '').slice(7)
       ws.pause()
       admit(client, { kind: 'legacy', userId: auth.userId, jti: auth.jti, token, expiresAt: auth.expiresAt }, checkedAt)
+        .catch(err => { log.warn({ err: (err as Error).message }, 'prices: admission failed'); closeSocket(client, Close.TRY_LATER, 'try again later') })
         .finally(() => { if (ws.readyState === ws.OPEN) ws.resume() })
     } else {
       client.authTimer = setTimeout(() => closeSocket(client, Close.AUTH_TIMEOUT, 'no auth message in time'), config.ws.authTimeoutMs)

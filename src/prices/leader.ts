@@ -84,7 +84,7 @@ export function startPriceLeader (
   let publishing = false
 
   const stepDown = (why: string): void => {
-    if (token !== 0) log.warn({ token, why }, 'prices: no longer the publishing instance')
+    if (token !== 0) log[stopped ? 'info' : 'warn']({ token, why }, 'prices: no longer the publishing instance')
     token = 0
     if (tickTimer) clearInterval(tickTimer)
     tickTimer = null
@@ -120,6 +120,7 @@ export function startPriceLeader (
   // acquire or renew at a third of the expiry (two renewals may fail before the lock lapses),
   // and at least every second, so a follower, or a start before Redis was ready, tries again soon
   const campaign = async (): Promise<void> => {
+    if (redis.status !== 'ready') return // not connected (yet): the next round tries again
     try {
       if (token !== 0) {
         const ok = await scripts.hpPriceRenew(keys.lock, String(token), opts.ttlMs)
