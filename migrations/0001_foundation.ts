@@ -5,10 +5,13 @@ import { readSqlFile } from '../src/infra/sql-files.js'
 
 export const up = (pgm: MigrationBuilder): void => {
   pgm.sql(`
+    -- the one place the app role is made; roles are cluster-wide, so two databases migrated at
+    -- once may race here: the loser finds the role made and carries on
     do $$ begin
       if not exists (select from pg_roles where rolname = 'hallpass_app') then
         create role hallpass_app login nobypassrls nosuperuser nocreatedb nocreaterole;
       end if;
+    exception when duplicate_object or unique_violation then null;
     end $$;
 
     create table users (

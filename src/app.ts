@@ -1,39 +1,28 @@
 // buildApp(config, deps) → a ready-to-listen Fastify instance. The server and the tests
-// build it the same way; plugins are registered here in one readable list.
+// build it the same way. Composition only, layer by layer: core → infra → audit → auth →
+// features; each layer's own order lives in its plugin.
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { DestinationStream } from 'pino'
-import type { Config } from './config/config.js'
-import { loggerOptions } from './core/logger.js'
-import { lazyChildLogger } from './core/lazy-child-logger.js'
-import { installErrorHandler } from './core/error-handler.js'
-import { installValidators } from './core/validation.js'
-import { redisPlugin, type RedisClient } from './infra/redis.js'
-import { dbPlugin, type Sql } from './infra/db.js'
 import cookie from '@fastify/cookie'
 import websocket from '@fastify/websocket'
-import { healthRoutes } from './health/health-routes.js'
-import { openapiPlugin } from './docs/openapi.js'
-import { securityHeaders } from './core/security-headers.js'
-import { auditPlugin } from './audit/audit-log.js'
-import { authenticatePlugin } from './auth/authenticate.js'
-import { sessionsPlugin } from './auth/sessions/plugin.js'
-import { legacyPlugin } from './auth/legacy/plugin.js'
-import { authStatsPlugin } from './auth/stats.js'
+import type { DestinationStream } from 'pino'
+import type { Config } from './config/config.js'
+import { installErrorHandler, sendWireError } from './core/error-handler.js'
+import { lazyChildLogger } from './core/lazy-child-logger.js'
 import { lockdownPlugin } from './core/lockdown.js'
-import { refreshRoutes } from './auth/routes/refresh.js'
-import { statusRoutes } from './auth/routes/status.js'
-import { authRoutes } from './auth/routes/account.js'
-import { sessionRoutes } from './auth/routes/sessions.js'
-import { adminRoutes } from './auth/routes/admin-users.js'
-import { portfolioRoutes } from './portfolio/routes/portfolios.js'
-import { adminPortfolioRoutes } from './portfolio/routes/admin.js'
-import { csrfOriginCheck } from './core/csrf.js'
-import { loadCommonPasswords } from './auth/passwords/common-list.js'
-import { rateLimitPlugin } from './core/rate-limits.js'
-import { websocketOptions } from './prices/websocket-options.js'
+import { loggerOptions } from './core/logger.js'
+import { securityHeaders } from './core/security-headers.js'
+import { installValidators } from './core/validation.js'
+import { dbPlugin, type Sql } from './infra/db.js'
+import { redisPlugin, type RedisClient } from './infra/redis.js'
+import { auditPlugin } from './audit/plugin.js'
+import { authPlugin } from './auth/plugin.js'
+import { openapiPlugin } from './docs/openapi.js'
+import { healthRoutes } from './health/health-routes.js'
+import { portfolioPlugin } from './portfolio/plugin.js'
 import { pricesPlugin } from './prices/plugin.js'
+import { websocketOptions } from './prices/websocket-options.js'
 
 export interface AppDeps {
   /** an existing Redis client (the caller closes it) */
@@ -42,6 +31,8 @@ export interface AppDeps {
   sql?: Sql
   /** where log lines go (tests capture them) */
   logStream?: DestinationStream
+  /** routes mounted inside the portfolio scope, under its rules (tests prove the scope with it) */
+  portfolioExtraRoutes?: FastifyPluginAsync
 }
 
 declare module 'fastify' {
@@ -70,42 +61,36 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     bodyLimit: 64 * 1024, // the API takes small JSON bodies; anything larger is a 413
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000, // longer than a typical load balancer's idle timeout
-    return503OnClosing: true
+    return503OnClosing: true,
+    // a malformed URL or an over-long parameter is refused before routing: same house shape
+    frameworkErrors: sendWireError
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // core: error shape, validation, docs, cookies, headers, lockdown (before anything authenticates)
   app.decorate('config', config)
   installErrorHandler(app)
   installValidators(app)
+  // the API speaks JSON only: a text/plain body is refused (415) like any other type, rather
+  // than parsed into a string that a route without a body schema would accept
+  app.removeContentTypeParser('text/plain')
   closeKeepAliveOnShutdown(app)
+  await app.register(openapiPlugin) // first: it collects the schemas of every route below
+  await app.register(cookie)
+  await app.register(websocket, websocketOptions) // sets request.ws in its onRequest hook, before authenticate's
+  await app.register(securityHeaders, { config })
+  await app.register(lockdownPlugin, { config })
 
+  // infra
   await app.register(redisPlugin, { config, ...(deps.redis ? { client: deps.redis } : {}) })
   await app.register(dbPlugin, { config, ...(deps.sql ? { sql: deps.sql } : {}) })
 
-  // infrastructure and cross-cutting hooks, in the order they run on a request
-  await app.register(openapiPlugin) // first: it collects the schemas of every route below
-  await app.register(cookie)
-  await app.register(websocket, websocketOptions) // sets request.ws in onRequest, before authenticate
-  await app.register(securityHeaders, { config })
+  // audit, then auth (its hooks, then its routes)
   await app.register(auditPlugin)
-  await app.register(sessionsPlugin, { config })
-  await app.register(legacyPlugin, { config })
-  await app.register(authStatsPlugin)
-  await app.register(lockdownPlugin, { config })
-  await app.register(authenticatePlugin, { config })
-  await app.register(csrfOriginCheck, { config })
-  await app.register(rateLimitPlugin, { config })
+  await app.register(authPlugin, { config })
 
-  loadCommonPasswords() // decompress the list now, not during the first registration
-
-  // routes
+  // features
   await app.register(healthRoutes, { config })
-  await app.register(authRoutes, { config })
-  await app.register(refreshRoutes, { config })
-  await app.register(statusRoutes, { config })
-  await app.register(sessionRoutes, { config })
-  await app.register(adminRoutes)
-  await app.register(portfolioRoutes, { config })
-  await app.register(adminPortfolioRoutes)
+  await app.register(portfolioPlugin, deps.portfolioExtraRoutes ? { extraRoutes: deps.portfolioExtraRoutes } : {})
   await app.register(pricesPlugin, { config })
 
   return app

@@ -2,11 +2,11 @@
 // writes the queue with one INSERT, and close flushes before the db plugin ends the pool.
 // A Postgres outage keeps rows for retry up to a bound, then drops the oldest; it never
 // slows down or fails the login that recorded them.
-import { isIP } from 'node:net'
-import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
 import type postgres from 'postgres'
 import type { Sql } from '../infra/db.js'
+import { normalizeIp } from '../core/request-context.js'
+import { UUID_RE } from '../core/schemas.js'
 
 export type AuditType =
   | 'LOGIN_SUCCESS' | 'LOGIN_FAILURE' | 'LOGOUT' | 'SESSION_REVOKED' | 'SESSIONS_REVOKED_ALL'
@@ -78,7 +78,6 @@ interface AuditRow {
   created_at: string
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
 // Postgres text and jsonb refuse NUL and unpaired surrogates: one such value would fail the
@@ -90,18 +89,6 @@ function cleanText (s: string): string {
 function optionalText (s: string | null | undefined, max?: number): string | null {
   if (typeof s !== 'string') return null
   return cleanText(max === undefined ? s : s.slice(0, max))
-}
-
-/** the caller's address and user agent, as every audit row of a request records them */
-export function requestContext (request: { ip: string; headers: { 'user-agent'?: string | undefined } }): { ip: string; userAgent: string | null } {
-  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null }
-}
-
-// inet takes neither a zone id (fe80::1%eth0) nor garbage: such an address is stored as null
-export function normalizeIp (ip: string | null | undefined): string | null {
-  if (typeof ip !== 'string') return null
-  const address = ip.split('%', 1)[0]!
-  return isIP(address) ? address : null
 }
 
 // A snapshot, so a caller mutating its object later cannot change the row; anything
@@ -127,7 +114,7 @@ function toRow (event: AuditEvent): AuditRow {
   const details = snapshotDetails(event.details)
   let userId: string | null = null
   if (typeof event.userId === 'string') {
-    if (UUID.test(event.userId)) userId = event.userId
+    if (UUID_RE.test(event.userId)) userId = event.userId
     else details.invalidUserId = cleanText(event.userId.slice(0, 100)) // keep the trail, not the bad cast
   }
   return {
@@ -304,19 +291,3 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
 
   return { record, flush, close, pending: () => queue.length + inFlight.length }
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    audit: AuditLog
-  }
-}
-
-export const auditPlugin = fp<{ audit?: Partial<AuditOptions> }>(async (app, opts) => {
-  const writer = createAuditLog(app.db.sql, app.log, opts.audit)
-  app.decorate('audit', { record: writer.record, flush: writer.flush } satisfies AuditLog)
-  // onClose hooks run last-added first (avvio unshifts them): this plugin is registered
-  // after the db plugin, so this runs before the pool is ended (test/audit.test.ts proves it)
-  app.addHook('onClose', async () => {
-    await writer.close()
-  })
-}, { name: 'audit', dependencies: ['db'] })

@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
 import './context.js'
 import { browserFamily } from './sessions/device.js'
-import type { ValidSession } from './sessions/store.js'
+import type { ValidSession } from './sessions/types.js'
 import { verifyAccessToken } from './legacy/verify-access.js'
 
 const ANOMALY_MEMORY = 10_000

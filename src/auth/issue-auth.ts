@@ -6,7 +6,7 @@ import { describeDevice } from './sessions/device.js'
 import { issueRefreshToken, type IssuedRefreshToken } from './legacy/refresh-tokens.js'
 import type { Queryable } from '../infra/db.js'
 import type { PublicUser } from './users.js'
-import { normalizeIp, requestContext } from '../audit/audit-log.js'
+import { normalizeIp, requestContext } from '../core/request-context.js'
 
 export interface IssuedLegacy {
   user: PublicUser

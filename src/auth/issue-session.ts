@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { describeDevice } from './sessions/device.js'
 import { setSessionCookie } from './sessions/cookie.js'
 import type { PublicUser } from './users.js'
-import { normalizeIp, requestContext } from '../audit/audit-log.js'
+import { normalizeIp, requestContext } from '../core/request-context.js'
 
 export interface IssuedSession {
   user: PublicUser

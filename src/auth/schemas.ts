@@ -1,12 +1,6 @@
 // TypeBox schemas of the auth API: request validation, response serialization and OpenAPI.
 import { Type, type Static } from '@sinclair/typebox'
-
-export const ErrorSchema = Type.Object({
-  statusCode: Type.Integer(),
-  code: Type.String(),
-  error: Type.String(),
-  message: Type.String()
-}, { $id: 'Error' })
+import { UuidSchema } from '../core/schemas.js'
 
 export const EmailSchema = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'trimmed and lower-cased before validation' })
 
@@ -27,7 +21,7 @@ export const PasswordChangeSchema = Type.Object({
 }, { additionalProperties: false })
 
 export const UserSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
+  id: UuidSchema(),
   email: Type.String(),
   role: Type.Union([Type.Literal('user'), Type.Literal('admin')])
 })
@@ -71,8 +65,3 @@ export const SessionViewSchema = Type.Object({
 export const SessionListSchema = Type.Object({ sessions: Type.Array(SessionViewSchema) })
 export const RevokedCountSchema = Type.Object({ revoked: Type.Integer() })
 export const SessionIdParamsSchema = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'a public session id' }) })
-// the pattern as well: ajv's uuid format also accepts a urn:uuid: prefix, which Postgres does not
-export const UserIdParamsSchema = Type.Object({ id: Type.String({ format: 'uuid', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }) })
-
-export const errorReplies = (...codes: number[]): Record<number, typeof ErrorSchema> =>
-  Object.fromEntries(codes.map(c => [c, ErrorSchema]))

@@ -6,13 +6,9 @@ import type { FastifyRequest } from 'fastify'
 import type {} from '@fastify/cookie'
 import type { Config } from '../config/config.js'
 import { Errors } from './errors.js'
-import '../auth/context.js'
+import './route-flags.js'
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-
-// unauthenticated browser entry points that set the session cookie (login CSRF: a foreign
-// page logging the victim into the attacker's account)
-const COOKIE_ENTRY_POINTS = new Set(['/api/auth/login', '/api/auth/register'])
 
 export type CsrfVerdict = 'not-checked' | 'allowed' | 'rejected'
 
@@ -21,9 +17,13 @@ export function csrfVerdict (config: Config, allowed: ReadonlySet<string> = new 
   const cookieName = config.session.cookieName
   return (request: FastifyRequest): CsrfVerdict => {
     if (!STATE_CHANGING.has(request.method)) return 'not-checked'
-    const cookieBound = request.auth?.mode === 'session' || request.cookies?.[cookieName] !== undefined
-    // the route pattern, not the raw URL: a query string or an encoded variant cannot dodge it
-    const entryPoint = !cookieBound && COOKIE_ENTRY_POINTS.has(request.routeOptions.url ?? '')
+    // request.auth is set by the authenticate hook of auth, a layer above: read structurally
+    const cookieBound = (request as { auth?: { mode?: string } | null }).auth?.mode === 'session' ||
+      request.cookies?.[cookieName] !== undefined
+    // unauthenticated browser entry points that set the session cookie say so in their route
+    // config (login CSRF: a foreign page logging the victim into the attacker's account); the
+    // matched route, not the raw URL, so a query string or an encoded variant cannot dodge it
+    const entryPoint = !cookieBound && request.routeOptions.config.csrfEntryPoint === true
     if (!cookieBound && !entryPoint) return 'not-checked'
 
     // exact match only: `null` (sandboxed frames, opaque origins), a joined duplicate header,

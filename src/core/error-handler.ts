@@ -1,19 +1,38 @@
 // The one error handler: full context to the log, and to the client only what is safe —
-// the message below 500, a generic one at and above. No stack, query or secret leaves.
-import type { FastifyError, FastifyInstance } from 'fastify'
+// the message below 500, a generic one at and above. No stack, query or secret leaves, and
+// every reply carries a code of the catalogue (errors.ts): Fastify's own FST_* codes and
+// Postgres SQLSTATEs are translated here, once, for every route.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ERROR_CATALOGUE, isErrorCode, type ErrorCode } from './errors.js'
 
-interface WireError {
+export interface WireError {
   statusCode: number
-  code: string
+  code: ErrorCode
   error: string
   message: string
 }
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
-  413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
+  413: 'Payload Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
   429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable'
 }
+
+// the errors a client can provoke in Fastify before a handler runs
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_CONTENT_LENGTH',
+  FST_ERR_BAD_URL: 'BAD_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'URL_TOO_LONG',
+  FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST'
+}
+
+// SQLSTATE class 23 (integrity constraint violation): a clash with existing rows is a conflict,
+// a value the table refuses (not null, check) is bad input
+const CONFLICT_STATES = new Set(['23505', '23503', '23P01'])
 
 // errors of ioredis and postgres.js that mean "the dependency is down", not "a bug"
 function isDependencyDown (err: Error & { code?: string; name?: string }): boolean {
@@ -22,33 +41,48 @@ function isDependencyDown (err: Error & { code?: string; name?: string }): boole
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57014'].includes(err.code ?? '')
 }
 
+/** the house code of a Postgres data or constraint error, else undefined */
+function postgresCode (err: FastifyError): ErrorCode | undefined {
+  if (err.name !== 'PostgresError' || typeof err.code !== 'string') return undefined
+  if (err.code.startsWith('22')) return 'INVALID_INPUT'
+  if (err.code.startsWith('23')) return CONFLICT_STATES.has(err.code) ? 'CONFLICT' : 'INVALID_INPUT'
+  return undefined
+}
+
+function wire (code: ErrorCode, message: string = ERROR_CATALOGUE[code].message): WireError {
+  const statusCode = ERROR_CATALOGUE[code].status
+  return { statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message }
+}
+
 export function toWireError (err: FastifyError): WireError {
-  if (err.validation) {
-    return { statusCode: 400, code: 'VALIDATION_FAILED', error: 'Bad Request', message: err.message }
+  if (err.validation) return wire('VALIDATION_FAILED', err.message)
+  const fastifyCode = err.code ? FASTIFY_CODES[err.code] : undefined
+  if (fastifyCode) return wire(fastifyCode)
+  const pgCode = postgresCode(err)
+  if (pgCode) return wire(pgCode)
+  if ((err.statusCode ?? 500) === 500 && isDependencyDown(err)) return wire('DEPENDENCY_UNAVAILABLE')
+  // a code of ours keeps its status and message (e.g. 503 SECURITY_LOCKDOWN, 404 NOT_FOUND)
+  if (isErrorCode(err.code) && err.statusCode === ERROR_CATALOGUE[err.code].status && err.code !== 'INTERNAL_ERROR') {
+    return wire(err.code, err.message)
   }
-  let status = err.statusCode ?? 500
-  if (status < 400 || status > 599) status = 500
-  if (status >= 500) {
-    if (status === 500 && isDependencyDown(err)) {
-      return { statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE', error: 'Service Unavailable', message: 'A backing service is unavailable; try again shortly' }
-    }
-    // a 5xx we raised on purpose (e.g. 503 SECURITY_LOCKDOWN) keeps its code and message
-    if (err.code && /^[A-Z][A-Z_]+$/.test(err.code) && status !== 500) {
-      return { statusCode: status, code: err.code, error: STATUS_TEXT[status] ?? 'Error', message: err.message }
-    }
-    return { statusCode: 500, code: 'INTERNAL_ERROR', error: 'Internal Server Error', message: 'Something went wrong on our side' }
-  }
-  return { statusCode: status, code: err.code ?? 'ERROR', error: STATUS_TEXT[status] ?? 'Error', message: err.message }
+  const status = err.statusCode ?? 500
+  // any other client error Fastify or a plugin raises: still a house code, never FST_* on the wire
+  if (status >= 400 && status < 500) return wire('BAD_REQUEST')
+  return wire('INTERNAL_ERROR')
+}
+
+/** answers an error in the house shape; logs the full error at and above 500 */
+export function sendWireError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const wireError = toWireError(err)
+  if (wireError.statusCode >= 500) request.log.error({ err }, 'request failed')
+  else if (wireError.code === 'BAD_REQUEST') request.log.warn({ err }, 'client error without a house code')
+  else request.log.info({ code: wireError.code, statusCode: wireError.statusCode }, wireError.message)
+  void reply.code(wireError.statusCode).send(wireError)
 }
 
 export function installErrorHandler (app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const wire = toWireError(err)
-    if (wire.statusCode >= 500) request.log.error({ err }, 'request failed')
-    else request.log.info({ code: wire.code, statusCode: wire.statusCode }, wire.message)
-    void reply.code(wire.statusCode).send(wire)
-  })
+  app.setErrorHandler(sendWireError)
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ statusCode: 404, code: 'ROUTE_NOT_FOUND', error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` })
+    void reply.code(404).send(wire('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`))
   })
 }

@@ -1,24 +1,29 @@
 // SECURITY_LOCKDOWN: data, admin and WebSocket routes, logins and refreshes answer 503 while
-// health stays up and nothing is deleted. Registered only when the flag is on, so it costs
-// nothing otherwise. Matched on the route pattern, not the raw URL, so no encoding slips by.
+// health stays up and nothing is deleted. A route is locked by its `config.lockdown` flag, set
+// either on the route itself or for a whole plugin by lockRoutesInScope, so a route added to a
+// locked plugin is locked without anyone editing a list. The check runs only when the flag is
+// on, so it costs nothing otherwise, and it reads the matched route, never the raw URL.
 import fp from 'fastify-plugin'
-import createError from '@fastify/error'
+import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config/config.js'
+import { Errors } from './errors.js'
+import './route-flags.js'
 
-const SECURITY_LOCKDOWN = createError('SECURITY_LOCKDOWN', 'The service is in security lockdown; try again later', 503)
+/** route options of one locked route: `{ config: { ...LOCKED, … } }` */
+export const LOCKED = { lockdown: true } as const
 
-const LOCKED_PREFIXES = ['/api/portfolios', '/api/holdings', '/api/admin', '/ws']
-const LOCKED_ROUTES = new Set(['/api/auth/login', '/api/auth/register', '/api/auth/refresh'])
-
-export function isLockedRoute (routeUrl: string | undefined): boolean {
-  if (!routeUrl) return false
-  return LOCKED_ROUTES.has(routeUrl) || LOCKED_PREFIXES.some(p => routeUrl === p || routeUrl.startsWith(p + '/'))
+/** locks every route registered in this encapsulated scope from now on (call before the routes) */
+export function lockRoutesInScope (app: FastifyInstance): void {
+  app.addHook('onRoute', route => {
+    route.config = { ...route.config, lockdown: true }
+  })
 }
 
+// registered before authenticate, so a locked route refuses before any Redis work is done
 export const lockdownPlugin = fp<{ config: Config }>(async (app, { config }) => {
   if (!config.rollout.securityLockdown) return
   app.log.warn('SECURITY_LOCKDOWN is on: logins, refreshes, data and admin routes answer 503')
   app.addHook('onRequest', async request => {
-    if (isLockedRoute(request.routeOptions.url)) throw new SECURITY_LOCKDOWN()
+    if (request.routeOptions.config.lockdown === true) throw new Errors.SECURITY_LOCKDOWN()
   })
 }, { name: 'lockdown' })

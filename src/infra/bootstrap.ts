@@ -1,8 +1,7 @@
-// Creates the database named in DATABASE_ADMIN_URL and the app role when they are missing.
-// Connects to the server's maintenance database, since the target may not exist yet.
+// Creates the database named in DATABASE_ADMIN_URL when it is missing. Connects to the
+// server's maintenance database, since the target may not exist yet. The app role is created
+// in one place only, the first migration, next to the grants it needs.
 import postgres from 'postgres'
-
-export const APP_ROLE = 'hallpass_app'
 
 export async function ensureDatabase (adminUrl: string): Promise<{ created: boolean; database: string }> {
   const target = new URL(adminUrl)
@@ -14,13 +13,6 @@ export async function ensureDatabase (adminUrl: string): Promise<{ created: bool
   maintenance.pathname = '/postgres'
   const sql = postgres(maintenance.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 })
   try {
-    // APP_ROLE is a constant identifier, so splicing it here is safe (DO takes no parameters)
-    await sql.unsafe(`
-      do $$ begin
-        if not exists (select from pg_roles where rolname = '${APP_ROLE}') then
-          create role ${APP_ROLE} login nobypassrls nosuperuser nocreatedb nocreaterole;
-        end if;
-      end $$`).catch(ignoreDuplicate)
     const [exists] = await sql`select 1 from pg_database where datname = ${database}`
     if (exists) return { created: false, database }
     await sql.unsafe(`create database "${database}"`).catch(ignoreDuplicate)
@@ -32,5 +24,5 @@ export async function ensureDatabase (adminUrl: string): Promise<{ created: bool
 
 // two processes may race to create the same object; the loser's error is harmless
 function ignoreDuplicate (err: { code?: string }): void {
-  if (err.code !== '42P04' && err.code !== '42710' && err.code !== '23505') throw err
+  if (err.code !== '42P04' && err.code !== '23505') throw err
 }

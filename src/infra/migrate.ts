@@ -19,8 +19,8 @@ export async function migrate (adminUrl: string, opts: MigrateOptions = {}): Pro
   const ran = await runner({
     databaseUrl: adminUrl,
     dir: MIGRATIONS_DIR,
-    // compiled output may carry .d.ts or .map files beside the migrations
-    ignorePattern: '(\\..*)|(.*\\.(d\\.ts|map))',
+    // compiled output may carry .d.ts or .map files beside the migrations; README.md is prose
+    ignorePattern: '(\\..*)|(.*\\.(d\\.ts|map|md))',
     migrationsTable: 'pgmigrations',
     direction,
     count: opts.count ?? (direction === 'up' ? Infinity : 1),

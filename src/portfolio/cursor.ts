@@ -1,9 +1,9 @@
 // Opaque page cursors: base64url of a small JSON array holding the list's kind and the last
 // row's sort key. Decoding checks every part against the form this server writes, so a
 // forged or foreign cursor is a 400 and never reaches SQL as anything but a typed value.
-import { PortfolioErrors } from './errors.js'
+import { Errors } from '../core/errors.js'
+import { UUID_RE } from '../core/schemas.js'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 // what the queries' to_char(... 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') writes: UTC, microseconds
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/
 const SYMBOL = /^[A-Z][A-Z0-9.-]{0,14}$/
@@ -29,9 +29,9 @@ function decode (cursor: string, kind: string): unknown[] {
   try {
     parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
   } catch {
-    throw new PortfolioErrors.INVALID_CURSOR()
+    throw new Errors.INVALID_CURSOR()
   }
-  if (!Array.isArray(parts) || parts[0] !== kind) throw new PortfolioErrors.INVALID_CURSOR()
+  if (!Array.isArray(parts) || parts[0] !== kind) throw new Errors.INVALID_CURSOR()
   return parts.slice(1)
 }
 
@@ -49,8 +49,8 @@ export function decodeTimeKey (cursor: string | undefined, kind: string): TimeKe
   if (cursor === undefined) return null
   const key = decode(cursor, kind)
   const [at, id] = key
-  if (key.length !== 2 || typeof at !== 'string' || typeof id !== 'string' || !isRealInstant(at) || !UUID.test(id)) {
-    throw new PortfolioErrors.INVALID_CURSOR()
+  if (key.length !== 2 || typeof at !== 'string' || typeof id !== 'string' || !isRealInstant(at) || !UUID_RE.test(id)) {
+    throw new Errors.INVALID_CURSOR()
   }
   return { at, id }
 }
@@ -59,6 +59,6 @@ export function decodeSymbolKey (cursor: string | undefined, kind: string): stri
   if (cursor === undefined) return null
   const key = decode(cursor, kind)
   const [symbol] = key
-  if (key.length !== 1 || typeof symbol !== 'string' || !SYMBOL.test(symbol)) throw new PortfolioErrors.INVALID_CURSOR()
+  if (key.length !== 1 || typeof symbol !== 'string' || !SYMBOL.test(symbol)) throw new Errors.INVALID_CURSOR()
   return symbol
 }

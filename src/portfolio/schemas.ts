@@ -2,10 +2,7 @@
 // Money and quantities are exact decimals carried as strings; Postgres does the arithmetic.
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
-
-// format 'uuid' alone would also pass `urn:uuid:…`, which Postgres refuses to cast (22P02)
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
-export const IdParamsSchema = Type.Object({ id: Type.String({ format: 'uuid', pattern: UUID_PATTERN }) })
+import { UuidSchema } from '../core/schemas.js'
 
 // numeric(28, 8): up to 20 digits before the point and 8 after
 const DECIMAL = '\\d{1,20}(\\.\\d{1,8})?'
@@ -28,7 +25,7 @@ const pageOf = <T extends ReturnType<typeof Type.Object>>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) })
 
 export const PortfolioSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
+  id: UuidSchema(),
   name: Type.String(),
   baseCurrency: Type.String(),
   createdAt: Timestamp,
@@ -48,8 +45,8 @@ export const PortfolioUpdateSchema = Type.Object({
 }, { additionalProperties: false, minProperties: 1 })
 
 export const HoldingSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  portfolioId: Type.String({ format: 'uuid' }),
+  id: UuidSchema(),
+  portfolioId: UuidSchema(),
   symbol: Type.String(),
   quantity: Type.String(),
   averageCost: Type.String(),
@@ -73,8 +70,8 @@ export const HoldingUpdateSchema = Type.Object({
 export const SideSchema = Type.Union([Type.Literal('buy'), Type.Literal('sell')])
 
 export const TransactionSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  portfolioId: Type.String({ format: 'uuid' }),
+  id: UuidSchema(),
+  portfolioId: UuidSchema(),
   symbol: Type.String(),
   side: SideSchema,
   quantity: Type.String(),

@@ -33,4 +33,4 @@ export const pricesPlugin = fp<{ config: Config }>(async (app, { config }) => {
   })
   await app.register(wsPriceRoute, { config, feed })
   await app.register(pricesRoute, { config, feed })
-}, { name: 'prices', dependencies: ['@fastify/websocket', 'authenticate', 'sessions', 'legacy'] })
+}, { name: 'prices', dependencies: ['@fastify/websocket', 'auth'] })

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config/config.js'
 import { Errors } from '../core/errors.js'
+import { lockRoutesInScope } from '../core/lockdown.js'
 import { requireUser } from '../auth/guards.js'
 import type { PriceFeed } from './feed.js'
 import { MAX_SYMBOLS_PER_SOCKET } from './protocol.js'
@@ -21,6 +22,7 @@ const PriceSchema = Type.Object({
 })
 
 export const pricesRoute: FastifyPluginAsyncTypebox<{ config: Config; feed: PriceFeed }> = async (app, { config, feed }) => {
+  lockRoutesInScope(app)
   const known = new Set(config.prices.symbols)
   app.get('/api/prices', {
     onRequest: requireUser,

@@ -5,9 +5,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
 import { Errors } from '../core/errors.js'
+import { lockRoutesInScope } from '../core/lockdown.js'
 import type { PriceFeed } from './feed.js'
 
 export async function wsPriceRoute (app: FastifyInstance, { config, feed }: { config: Config; feed: PriceFeed }): Promise<void> {
+  lockRoutesInScope(app) // SECURITY_LOCKDOWN refuses the upgrade with 503
   const allowed = new Set(config.allowedOrigins)
   const cookieName = config.session.cookieName
   const checkedAt = new WeakMap<FastifyRequest, number>()

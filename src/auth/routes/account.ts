@@ -14,11 +14,11 @@ import { familyOfAccessToken, revokeFamily } from '../legacy/refresh-tokens.js'
 import { clearSessionCookie } from '../sessions/cookie.js'
 import { createLoginBackoff } from '../backoff.js'
 import { routeRateLimit } from '../../core/rate-limits.js'
-import { requestContext } from '../../audit/audit-log.js'
+import { LOCKED } from '../../core/lockdown.js'
+import { requestContext } from '../../core/request-context.js'
 import { createUserWithPortfolio, EmailTakenError, findUserByEmail, findUserById, toPublicUser, updatePasswordHash } from '../users.js'
-import {
-  AuthReplySchema, CredentialsSchema, MeReplySchema, PasswordChangeSchema, RegisterSchema, RevokedCountSchema, errorReplies
-} from '../schemas.js'
+import { AuthReplySchema, CredentialsSchema, MeReplySchema, PasswordChangeSchema, RegisterSchema, RevokedCountSchema } from '../schemas.js'
+import { errorReplies } from '../../core/schemas.js'
 
 // emails are compared trimmed and lower-cased; normalise before the schema checks the format
 async function normalizeEmail (request: FastifyRequest): Promise<void> {
@@ -36,7 +36,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
 
   app.post('/api/auth/register', {
     preValidation: normalizeEmail,
-    config: routeRateLimit(config, 'login'),
+    config: { ...routeRateLimit(config, 'login'), ...LOCKED, csrfEntryPoint: true },
     schema: {
       tags: ['auth'],
       summary: 'Create an account and log in',
@@ -61,7 +61,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
 
   app.post('/api/auth/login', {
     preValidation: normalizeEmail,
-    config: routeRateLimit(config, 'login'),
+    config: { ...routeRateLimit(config, 'login'), ...LOCKED, csrfEntryPoint: true },
     schema: {
       tags: ['auth'],
       summary: 'Log in with email and password',

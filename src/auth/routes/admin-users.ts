@@ -1,15 +1,17 @@
 // Admin surface: a user's sessions (list, bulk revoke), disable/enable an account, session
-// statistics and the audit log. Every change is audited with the acting admin.
+// statistics. Every change is audited with the acting admin. Registered inside the admin scope
+// of the auth plugin, which adds requireAdmin and lockdown.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Errors } from '../../core/errors.js'
-import { requireAdmin, authOf } from '../guards.js'
+import { authOf } from '../guards.js'
 import { findUserById, setUserDisabled } from '../users.js'
-import { requestContext } from '../../audit/audit-log.js'
+import { requestContext } from '../../core/request-context.js'
 import { sessionView } from './sessions.js'
 import { revokeEverything, revokedCount } from '../revoke-user.js'
-import { RevokedCountSchema, SessionListSchema, UserIdParamsSchema, UserSchema, errorReplies } from '../schemas.js'
+import { RevokedCountSchema, SessionListSchema, UserSchema } from '../schemas.js'
+import { UuidParamsSchema, errorReplies } from '../../core/schemas.js'
 
 const StatsSchema = Type.Object({
   activeSessions: Type.Integer(),
@@ -17,35 +19,16 @@ const StatsSchema = Type.Object({
   source: Type.String({ description: 'user_sessions mirror: revoked_at null, not expired, seen within the idle timeout' })
 })
 
-const AuditQuerySchema = Type.Object({
-  userId: Type.Optional(Type.String({ format: 'uuid' })),
-  type: Type.Optional(Type.String({ pattern: '^[A-Z_]{1,64}$' })),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 })
-}, { additionalProperties: false })
-
-const AuditRowSchema = Type.Object({
-  id: Type.String(),
-  type: Type.String(),
-  userId: Type.Union([Type.String(), Type.Null()]),
-  sessionPublicId: Type.Union([Type.String(), Type.Null()]),
-  ip: Type.Union([Type.String(), Type.Null()]),
-  userAgent: Type.Union([Type.String(), Type.Null()]),
-  details: Type.Record(Type.String(), Type.Unknown()),
-  createdAt: Type.String({ format: 'date-time' })
-})
-
 const DisableReplySchema = Type.Object({ user: Type.Intersect([UserSchema, Type.Object({ disabled: Type.Boolean() })]), revoked: Type.Integer() })
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
-  app.addHook('onRequest', requireAdmin)
-
   const audit = (request: FastifyRequest, type: Parameters<typeof app.audit.record>[0]['type'], targetUserId: string, details: Record<string, unknown> = {}): void => {
     const admin = authOf(request)
     app.audit.record({ type, userId: targetUserId, ...requestContext(request), details: { adminId: admin.userId, ...details } })
   }
 
   app.get('/api/admin/users/:id/sessions', {
-    schema: { tags: ['admin'], params: UserIdParamsSchema, response: { 200: SessionListSchema, ...errorReplies(400, 401, 403, 404) } }
+    schema: { tags: ['admin'], params: UuidParamsSchema, response: { 200: SessionListSchema, ...errorReplies(400, 401, 403, 404) } }
   }, async request => {
     const user = await findUserById(app.db.sql, request.params.id)
     if (!user) throw new Errors.NOT_FOUND('User')
@@ -54,7 +37,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
   })
 
   app.delete('/api/admin/users/:id/sessions', {
-    schema: { tags: ['admin'], params: UserIdParamsSchema, response: { 200: RevokedCountSchema, ...errorReplies(400, 401, 403, 404) } }
+    schema: { tags: ['admin'], params: UuidParamsSchema, response: { 200: RevokedCountSchema, ...errorReplies(400, 401, 403, 404) } }
   }, async request => {
     const user = await findUserById(app.db.sql, request.params.id)
     if (!user) throw new Errors.NOT_FOUND('User')
@@ -65,7 +48,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
 
   for (const action of ['disable', 'enable'] as const) {
     app.post(`/api/admin/users/:id/${action}`, {
-      schema: { tags: ['admin'], params: UserIdParamsSchema, response: { 200: DisableReplySchema, ...errorReplies(400, 401, 403, 404) } }
+      schema: { tags: ['admin'], params: UuidParamsSchema, response: { 200: DisableReplySchema, ...errorReplies(400, 401, 403, 404) } }
     }, async request => {
       const disabled = action === 'disable'
       const user = await setUserDisabled(app.db.sql, request.params.id, disabled)
@@ -88,20 +71,5 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
       group by 1 order by 1`
     const byDeviceType = Object.fromEntries(rows.map(r => [r.type, r.n]))
     return { activeSessions: rows.reduce((n, r) => n + r.n, 0), byDeviceType, source: 'user_sessions mirror' }
-  })
-
-  app.get('/api/admin/audit', {
-    schema: { tags: ['admin'], querystring: AuditQuerySchema, response: { 200: Type.Object({ entries: Type.Array(AuditRowSchema) }), ...errorReplies(400, 401, 403) } }
-  }, async request => {
-    const { userId, type, limit } = request.query
-    const sql = app.db.sql
-    const rows = await sql<{ id: string; type: string; userId: string | null; sessionPublicId: string | null; ip: string | null; userAgent: string | null; details: Record<string, unknown>; createdAt: Date }[]>`
-      select id::text, type, user_id as "userId", session_public_id as "sessionPublicId", host(ip) as ip,
-             user_agent as "userAgent", details, created_at as "createdAt"
-      from audit_logs
-      where true ${userId ? sql`and user_id = ${userId}` : sql``} ${type ? sql`and type = ${type}` : sql``}
-      order by created_at desc, id desc
-      limit ${limit}`
-    return { entries: rows.map(r => ({ ...r, createdAt: r.createdAt.toISOString() })) }
   })
 }

@@ -5,14 +5,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config/config.js'
 import { Errors } from '../../core/errors.js'
 import { routeRateLimit } from '../../core/rate-limits.js'
+import { LOCKED } from '../../core/lockdown.js'
 import { getsSession } from '../rollout.js'
 import { issueSession } from '../issue-session.js'
 import { issueLegacyTokens } from '../issue-auth.js'
 import { linkReplacement, revokeFamily, rotateRefreshToken, type LiveAccessToken, type RotationFailure } from '../legacy/refresh-tokens.js'
 import type { IssuedLegacy } from '../issue-auth.js'
 import type { PublicUser } from '../users.js'
-import { requestContext } from '../../audit/audit-log.js'
-import { AuthReplySchema, RefreshBodySchema, errorReplies } from '../schemas.js'
+import { requestContext } from '../../core/request-context.js'
+import { AuthReplySchema, RefreshBodySchema } from '../schemas.js'
+import { errorReplies } from '../../core/schemas.js'
 
 /** what the rotation transaction decided; side effects outside Postgres happen after commit */
 type Outcome =
@@ -22,7 +24,7 @@ type Outcome =
 
 export const refreshRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   app.post('/api/auth/refresh', {
-    config: routeRateLimit(config, 'refresh'),
+    config: { ...routeRateLimit(config, 'refresh'), ...LOCKED },
     schema: {
       tags: ['auth'],
       summary: 'Rotate a legacy refresh token (or upgrade to a session)',

@@ -5,9 +5,10 @@ import type { Config } from '../../config/config.js'
 import { Errors } from '../../core/errors.js'
 import { requireUser, authOf } from '../guards.js'
 import { clearSessionCookie } from '../sessions/cookie.js'
-import { requestContext } from '../../audit/audit-log.js'
-import type { SessionSummary } from '../sessions/store.js'
-import { RevokedCountSchema, SessionIdParamsSchema, SessionListSchema, errorReplies } from '../schemas.js'
+import { requestContext } from '../../core/request-context.js'
+import type { SessionSummary } from '../sessions/types.js'
+import { RevokedCountSchema, SessionIdParamsSchema, SessionListSchema } from '../schemas.js'
+import { errorReplies } from '../../core/schemas.js'
 
 export function sessionView (s: SessionSummary, currentPublicId: string | null) {
   return {

@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache'
 import { Cluster } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisClient } from '../../infra/redis.js'
-import type { ValidSession } from './store.js'
+import type { ValidSession } from './types.js'
 import { parseRevokedMessage } from '../revocations.js'
 
 export interface SessionCache {

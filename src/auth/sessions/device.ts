@@ -2,7 +2,7 @@
 // User-Agent. ua-parser-js 1.x (MIT; 2.x is AGPL). Parsed at login and on anomaly checks,
 // never on the plain hot path.
 import { UAParser } from 'ua-parser-js'
-import type { Device } from './store.js'
+import type { Device } from './types.js'
 
 export function describeDevice (userAgent: string): Device {
   if (!userAgent) return { browser: 'unknown', os: 'unknown', type: 'unknown' }

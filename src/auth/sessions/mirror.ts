@@ -3,8 +3,8 @@
 // and revocations are fire-and-forget, last-seen times are batched (one UPDATE per flush).
 import type { FastifyBaseLogger } from 'fastify'
 import type { Sql } from '../../infra/db.js'
-import type { Device } from './store.js'
-import { normalizeIp } from '../../audit/audit-log.js'
+import type { Device } from './types.js'
+import { normalizeIp } from '../../core/request-context.js'
 
 export interface MirroredSession {
   publicId: string

@@ -4,7 +4,6 @@
 import type { ReadSql, Tx } from '../../infra/db.js'
 import { Errors } from '../../core/errors.js'
 import type { TimeKey } from '../cursor.js'
-import { PortfolioErrors } from '../errors.js'
 import { holdingColumns } from '../reply-columns.js'
 import type { Holding, Transaction, TransactionInput } from '../schemas.js'
 
@@ -89,7 +88,7 @@ export async function recordTrade (tx: Tx, portfolioId: string, input: Transacti
     : await takeFromHolding(tx, portfolioId, input.symbol, input.quantity)
   if (!holding) {
     if (!(await portfolioVisible(tx, portfolioId))) throw new Errors.NOT_FOUND('Portfolio')
-    throw new PortfolioErrors.INSUFFICIENT_QUANTITY()
+    throw new Errors.INSUFFICIENT_QUANTITY()
   }
   const transaction = await insertTransaction(tx, portfolioId, input)
   return { transaction, holding }

@@ -3,20 +3,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../core/errors.js'
 import { authOf, requireAdmin } from '../../auth/guards.js'
-import { errorReplies } from '../../auth/schemas.js'
+import { UuidParamsSchema, errorReplies } from '../../core/schemas.js'
 import { findUserById } from '../../auth/users.js'
 import { decodeTimeKey, toPage } from '../cursor.js'
-import { translateDbError } from '../errors.js'
 import { portfolioPage } from '../queries/portfolios.js'
-import { IdParamsSchema, PageQuerySchema, PortfolioPageSchema } from '../schemas.js'
-import { requestContext } from '../../audit/audit-log.js'
+import { PageQuerySchema, PortfolioPageSchema } from '../schemas.js'
+import { requestContext } from '../../core/request-context.js'
 
 export const adminPortfolioRoutes: FastifyPluginAsyncTypebox = async app => {
   app.addHook('onRequest', requireAdmin)
-  app.setErrorHandler(async err => { throw translateDbError(err) })
 
   app.get('/api/admin/users/:id/portfolios', {
-    schema: { tags: ['admin', 'portfolio'], summary: 'A user\'s portfolios, read as an admin (audited)', params: IdParamsSchema, querystring: PageQuerySchema, response: { 200: PortfolioPageSchema, ...errorReplies(400, 401, 403, 404) } }
+    schema: { tags: ['admin', 'portfolio'], summary: 'A user\'s portfolios, read as an admin (audited)', params: UuidParamsSchema, querystring: PageQuerySchema, response: { 200: PortfolioPageSchema, ...errorReplies(400, 401, 403, 404) } }
   }, async request => {
     const admin = authOf(request)
     const targetUserId = request.params.id

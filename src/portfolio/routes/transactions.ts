@@ -2,17 +2,17 @@
 // transaction; a sell beyond the quantity held is a 422 that changes nothing.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../core/errors.js'
-import { errorReplies } from '../../auth/schemas.js'
+import { UuidParamsSchema, errorReplies } from '../../core/schemas.js'
 import { userActor } from '../actor.js'
 import { decodeTimeKey, toPage } from '../cursor.js'
 import { recordTrade, transactionPage } from '../queries/transactions.js'
 import {
-  IdParamsSchema, PageQuerySchema, TradeReplySchema, TransactionCreateSchema, TransactionPageSchema, normalizeSymbol
+  PageQuerySchema, TradeReplySchema, TransactionCreateSchema, TransactionPageSchema, normalizeSymbol
 } from '../schemas.js'
 
 export const transactionRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/api/portfolios/:id/transactions', {
-    schema: { tags: ['portfolio'], summary: 'A portfolio\'s trades, newest first', params: IdParamsSchema, querystring: PageQuerySchema, response: { 200: TransactionPageSchema, ...errorReplies(400, 401, 404) } }
+    schema: { tags: ['portfolio'], summary: 'A portfolio\'s trades, newest first', params: UuidParamsSchema, querystring: PageQuerySchema, response: { 200: TransactionPageSchema, ...errorReplies(400, 401, 404) } }
   }, async request => {
     const { limit, cursor } = request.query
     const after = decodeTimeKey(cursor, 't')
@@ -27,7 +27,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox = async app => {
     schema: {
       tags: ['portfolio'],
       summary: 'Record a buy or a sell; the holding moves with it (buy: re-averaged cost; sell: cost unchanged)',
-      params: IdParamsSchema,
+      params: UuidParamsSchema,
       body: TransactionCreateSchema,
       response: { 201: TradeReplySchema, ...errorReplies(400, 401, 403, 404, 422) }
     }
