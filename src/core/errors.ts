@@ -48,8 +48,6 @@ export const ERROR_CATALOGUE = {
   PRICES_UNKNOWN_SYMBOL: { status: 400, message: 'Unknown symbol: %s', meaning: 'A symbol not in the price feed\'s universe (`PRICE_SYMBOLS`), in `GET /api/prices` or a subscribe frame' },
   WS_ORIGIN_REJECTED: { status: 403, message: 'WebSocket upgrade from a foreign or missing Origin refused', meaning: 'The `/ws/prices` upgrade came from an origin not in `ALLOWED_ORIGINS`, or with a cookie and no Origin' },
   WS_UPGRADE_REQUIRED: { status: 426, message: 'This address speaks WebSocket only', meaning: 'A plain GET of `/ws/prices`' },
-  WS_BAD_MESSAGE: { status: 400, message: '%s', meaning: 'In a price socket\'s error frame: a message that is not JSON, not a known type, or malformed' },
-  WS_TOO_MANY_SYMBOLS: { status: 400, message: 'At most 50 symbols per socket', meaning: 'In a price socket\'s error frame: a subscription past 50 symbols' },
   // the service
   SECURITY_LOCKDOWN: { status: 503, message: 'The service is in security lockdown; try again later', meaning: '`SECURITY_LOCKDOWN` is on: logins, refreshes, data and admin routes are refused' },
   DEPENDENCY_UNAVAILABLE: { status: 503, message: 'A backing service is unavailable; try again shortly', meaning: 'Redis or Postgres is down or too slow; retry shortly' },
