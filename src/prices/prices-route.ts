@@ -13,7 +13,7 @@ const PricesQuery = Type.Object({
     pattern: `^[A-Z0-9.]{1,10}(,[A-Z0-9.]{1,10}){0,${MAX_SYMBOLS_PER_SOCKET - 1}}$`,
     description: 'comma-separated symbols; all when omitted'
   }))
-}, { additionalProperties: false })
+}, { additionalProperties: Type.Never() }) // a schema, not false: the coercing validator would strip an unknown key silently
 
 const PriceSchema = Type.Object({
   symbol: Type.String(),
