@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import cookie from '@fastify/cookie'
+import websocket from '@fastify/websocket'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config/config.js'
 import { installErrorHandler, sendWireError } from './core/error-handler.js'
@@ -20,6 +21,8 @@ import { authPlugin } from './auth/plugin.js'
 import { openapiPlugin } from './docs/openapi.js'
 import { healthRoutes } from './health/health-routes.js'
 import { portfolioPlugin } from './portfolio/plugin.js'
+import { pricesPlugin } from './prices/plugin.js'
+import { websocketOptions } from './prices/websocket-options.js'
 
 export interface AppDeps {
   /** an existing Redis client (the caller closes it) */
@@ -79,6 +82,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   closeKeepAliveOnShutdown(app)
   await app.register(openapiPlugin) // first: it collects the schemas of every route below
   await app.register(cookie)
+  await app.register(websocket, websocketOptions) // sets request.ws in its onRequest hook, before authenticate's
   await app.register(securityHeaders, { config })
   await app.register(lockdownPlugin, { config })
 
@@ -93,6 +97,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // features
   await app.register(healthRoutes, { config })
   await app.register(portfolioPlugin, deps.portfolioExtraRoutes ? { extraRoutes: deps.portfolioExtraRoutes } : {})
+  await app.register(pricesPlugin, { config })
 
   return app
 }

@@ -13,6 +13,8 @@ export interface Child {
   name: string
   port: number
   url: string
+  /** the process id (the ws-fanout scenario reads its resident memory) */
+  pid: number
   /** SIGTERM, then SIGKILL if it has not exited within 12 s */
   stop: () => Promise<void>
   /** the last lines it wrote (stdout and stderr), to explain a failure */
@@ -82,6 +84,7 @@ async function start (name: string, args: string[], env: NodeJS.ProcessEnv, port
     name,
     port,
     url,
+    pid: proc.pid ?? 0,
     stop: () => kill(proc),
     logTail: lines => output.split('\n').filter(Boolean).slice(-lines)
   }

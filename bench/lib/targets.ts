@@ -46,6 +46,8 @@ export function evaluateTargets (measurements: Map<string, Measurement>, results
   atMost('session-validate (cache off) p99 at half saturation', measurements.get('session-validate:cache-off')?.halfRate.latencyMs.p99, 5, false)
   atLeast('rls-read ÷ plain (no RLS)', ratio(measurements, 'rls-read', 'peer:plain-portfolios'), 0.8)
   atMost('revoke-to-rejection p99 across instances', detail(results, 'revocations', d => (d.crossInstanceMs as { p99: number } | undefined)?.p99), 50, true)
+  atMost('ws-fanout: tick p99 publish → receipt at 1,000 sockets', detail(results, 'ws-fanout', d => (d.tickMs as Record<string, { p99: number }> | undefined)?.['1000']?.p99), 50, true)
+  atMost('ws-fanout: revoke-to-close p99 across instances', detail(results, 'ws-fanout', d => (d.revokeToCloseMs as { p99: number } | undefined)?.p99), 100, true)
   atMost('login-storm: /api/health p99 during the storm', detail(results, 'login-storm', d => (d.healthDuringMs as { p99: number } | undefined)?.p99), 50, true)
   return rows
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config/config.js'
 import './context.js'
 import { browserFamily } from './sessions/device.js'
 import type { ValidSession } from './sessions/types.js'
+import { verifyAccessToken } from './legacy/verify-access.js'
 
 const ANOMALY_MEMORY = 10_000
 
@@ -51,10 +52,7 @@ export const authenticatePlugin = fp<{ config: Config }>(async (app, { config })
     }
     const authorization = request.headers.authorization
     if (authorization?.startsWith('Bearer ')) {
-      const claims = app.legacyJwt.verify(authorization.slice(7))
-      if (claims && !(await app.denyList.isRefused({ jti: claims.jti, userId: claims.sub, credentialVersion: claims.credentialVersion }))) {
-        request.auth = { mode: 'legacy', userId: claims.sub, email: claims.email, role: claims.role, jti: claims.jti, expiresAt: claims.exp * 1000 }
-      }
+      request.auth = await verifyAccessToken(app, authorization.slice(7))
     }
   })
 }, { name: 'authenticate', dependencies: ['sessions', 'legacy', 'audit'] })

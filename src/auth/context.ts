@@ -10,7 +10,7 @@ interface SessionAuth {
   sessionPublicId: string
 }
 
-interface LegacyAuth {
+export interface LegacyAuth {
   mode: 'legacy'
   userId: string
   email: string

@@ -10,6 +10,8 @@ import { parseDuration, DURATION_PATTERN } from './duration.js'
 const BOOL = '^(true|false|1|0|yes|no|on|off)$'
 const INT = '^[0-9]+$'
 const RATE = '^[0-9]+/[0-9]+(ms|s|m|h|d)?$'
+const SYMBOLS = '^[A-Z0-9.]{1,10}(,[A-Z0-9.]{1,10})*$'
+const DEFAULT_SYMBOLS = 'AAPL,MSFT,GOOGL,AMZN,NVDA,META,TSLA,BRK.B,JPM,V,JNJ,WMT,PG,XOM,MA,HD,KO,PEP,DIS,NFLX'
 
 interface VarOptions {
   default?: string
@@ -72,7 +74,17 @@ export const EnvSchema = Type.Object({
   LOGIN_BACKOFF_THRESHOLD: v({ default: '5', pattern: INT, form: 'failed logins of one account before it is slowed down, 1 to 1000' }),
   LOGIN_BACKOFF_MAX: v({ default: '15m', pattern: DURATION_PATTERN, form: 'the longest lockout of one account, such as 15m' }),
 
-  ALLOWED_ORIGINS: v({ default: 'http://localhost:3000,http://127.0.0.1:3000', pattern: '^$|^https?://[^,\\s/]+(,https?://[^,\\s/]+)*$', form: 'comma-separated origins such as https://app.example.com (scheme://host[:port], no path)' })
+  ALLOWED_ORIGINS: v({ default: 'http://localhost:3000,http://127.0.0.1:3000', pattern: '^$|^https?://[^,\\s/]+(,https?://[^,\\s/]+)*$', form: 'comma-separated origins such as https://app.example.com (scheme://host[:port], no path)' }),
+
+  PRICE_SYMBOLS: v({ default: DEFAULT_SYMBOLS, pattern: SYMBOLS, form: 'comma-separated tickers of 1 to 10 of A-Z 0-9 . (at most 500)' }),
+  PRICE_TICK_MS: v({ default: '250', pattern: INT, form: 'milliseconds between price ticks, 5 to 60000' }),
+  PRICE_LEADER_TTL: v({ default: '3s', pattern: DURATION_PATTERN, form: 'how long the publishing instance holds its lock without renewing it, such as 3s (another takes over after it)' }),
+  WS_MAX_PER_USER: v({ default: '10', pattern: INT, form: 'open price sockets per user across all instances, 1 to 1000' }),
+  WS_PING_INTERVAL: v({ default: '30s', pattern: DURATION_PATTERN, form: 'how often each socket is pinged, such as 30s (two missed pongs drop it)' }),
+  WS_SWEEP_INTERVAL: v({ default: '60s', pattern: DURATION_PATTERN, form: 'how often every socket is re-validated as a safety net, such as 60s' }),
+  WS_AUTH_TIMEOUT: v({ default: '5s', pattern: DURATION_PATTERN, form: 'how long a socket without a cookie has to send its auth message, such as 5s' }),
+  WS_SLOW_BUFFER: v({ default: '65536', pattern: INT, form: 'bytes queued to one socket above which it only gets the latest price per symbol, 1024 to 16777216' }),
+  WS_SLOW_CLOSE_AFTER: v({ default: '10s', pattern: DURATION_PATTERN, form: 'how long a socket may stay above WS_SLOW_BUFFER before it is closed 1013, such as 10s' })
 })
 
 export interface Config {
@@ -109,6 +121,19 @@ export interface Config {
   readonly rateLimits: { readonly login: RateLimit; readonly refresh: RateLimit; readonly register: RateLimit }
   readonly loginBackoff: { readonly threshold: number; readonly maxMs: number }
   readonly allowedOrigins: readonly string[]
+  readonly prices: {
+    readonly symbols: readonly string[]
+    readonly tickMs: number
+    readonly leaderTtlMs: number
+  }
+  readonly ws: {
+    readonly maxPerUser: number
+    readonly pingIntervalMs: number
+    readonly sweepIntervalMs: number
+    readonly authTimeoutMs: number
+    readonly slowBufferBytes: number
+    readonly slowCloseAfterMs: number
+  }
 }
 
 interface RateLimit { readonly max: number; readonly windowMs: number }
@@ -193,6 +218,17 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
   const rateLimits = { login: rate('RATE_LIMIT_LOGIN'), refresh: rate('RATE_LIMIT_REFRESH'), register: rate('RATE_LIMIT_REGISTER') }
   const trustProxy = parseTrustProxy(r.TRUST_PROXY, isProduction, problems)
 
+  const tickMs = intIn('PRICE_TICK_MS', 5, 60_000)
+  const leaderTtlMs = durationMs('PRICE_LEADER_TTL', 300)
+  const wsMaxPerUser = intIn('WS_MAX_PER_USER', 1, 1000)
+  const pingIntervalMs = durationMs('WS_PING_INTERVAL', 100)
+  const sweepIntervalMs = durationMs('WS_SWEEP_INTERVAL', 100)
+  const authTimeoutMs = durationMs('WS_AUTH_TIMEOUT', 100)
+  const slowBufferBytes = intIn('WS_SLOW_BUFFER', 1024, 16_777_216)
+  const slowCloseAfterMs = durationMs('WS_SLOW_CLOSE_AFTER', 100)
+  const symbols = [...new Set(r.PRICE_SYMBOLS.split(','))]
+  if (symbols.length > 500) problems.push(`PRICE_SYMBOLS: ${symbols.length} symbols; expected at most 500`)
+
   if (absoluteTimeoutMs && idleTimeoutMs && absoluteTimeoutMs < idleTimeoutMs) {
     problems.push(`SESSION_ABSOLUTE_TIMEOUT: ${r.SESSION_ABSOLUTE_TIMEOUT} is shorter than SESSION_IDLE_TIMEOUT (${r.SESSION_IDLE_TIMEOUT}); expected absolute >= idle`)
   }
@@ -254,7 +290,9 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
     },
     rateLimits,
     loginBackoff: { threshold: backoffThreshold, maxMs: backoffMaxMs },
-    allowedOrigins: r.ALLOWED_ORIGINS ? r.ALLOWED_ORIGINS.split(',') : []
+    allowedOrigins: r.ALLOWED_ORIGINS ? r.ALLOWED_ORIGINS.split(',') : [],
+    prices: { symbols, tickMs, leaderTtlMs },
+    ws: { maxPerUser: wsMaxPerUser, pingIntervalMs, sweepIntervalMs, authTimeoutMs, slowBufferBytes, slowCloseAfterMs }
   }
   return { config: deepFreeze(config), warnings }
 }

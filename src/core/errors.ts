@@ -45,6 +45,10 @@ export const ERROR_CATALOGUE = {
   HOLDING_EXISTS: { status: 409, message: 'This portfolio already holds that symbol', meaning: 'A holding for this symbol already exists in the portfolio' },
   INSUFFICIENT_QUANTITY: { status: 422, message: 'Cannot sell more than the holding\'s quantity', meaning: 'A sell exceeds the quantity held; nothing changed' },
   VALUE_OUT_OF_RANGE: { status: 422, message: 'A resulting amount is out of range (at most 20 digits before the point)', meaning: 'A resulting amount would exceed numeric(28, 8)' },
+  // live prices
+  PRICES_UNKNOWN_SYMBOL: { status: 400, message: 'Unknown symbol: %s', meaning: 'A symbol not in the price feed\'s universe (`PRICE_SYMBOLS`), in `GET /api/prices` or a subscribe frame' },
+  WS_ORIGIN_REJECTED: { status: 403, message: 'WebSocket upgrade from a foreign or missing Origin refused', meaning: 'The `/ws/prices` upgrade came from an origin not in `ALLOWED_ORIGINS`, or with a cookie and no Origin' },
+  WS_UPGRADE_REQUIRED: { status: 426, message: 'This address speaks WebSocket only', meaning: 'A plain GET of `/ws/prices`' },
   // the service
   SECURITY_LOCKDOWN: { status: 503, message: 'The service is in security lockdown; try again later', meaning: '`SECURITY_LOCKDOWN` is on: logins, refreshes, data and admin routes are refused' },
   DEPENDENCY_UNAVAILABLE: { status: 503, message: 'A backing service is unavailable; try again shortly', meaning: 'Redis or Postgres is down or too slow; retry shortly' },
