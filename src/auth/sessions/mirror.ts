@@ -29,6 +29,9 @@ export interface SessionMirror {
 export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEveryMs = 10_000): SessionMirror {
   const lastSeen = new Map<string, number>()
   const inFlight = new Set<Promise<unknown>>()
+  // inserts not yet acknowledged, by public id: a revocation waits for its session's insert,
+  // since the two run on different pooled connections and the UPDATE could otherwise find no row
+  const inserting = new Map<string, Promise<unknown>>()
 
   const track = (p: Promise<unknown>, what: string): void => {
     const done = p.catch(err => log.warn({ err: (err as Error).message }, `session mirror: ${what} failed`))
@@ -51,15 +54,20 @@ export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEver
   timer.unref()
 
   return {
-    created: s => track(sql`
-      insert into user_sessions (public_id, user_id, created_at, last_seen_at, expires_at, device, ip, user_agent)
-      values (${s.publicId}, ${s.userId}, ${new Date(s.createdAt)}, ${new Date(s.createdAt)}, ${new Date(s.expiresAt)},
-              ${sql.json({ ...s.device })}, ${normalizeIp(s.ip)}, ${s.userAgent.slice(0, 512)})
-      on conflict (public_id) do nothing`, 'insert'),
+    created: s => {
+      const insert = Promise.resolve(sql`
+        insert into user_sessions (public_id, user_id, created_at, last_seen_at, expires_at, device, ip, user_agent)
+        values (${s.publicId}, ${s.userId}, ${new Date(s.createdAt)}, ${new Date(s.createdAt)}, ${new Date(s.expiresAt)},
+                ${sql.json({ ...s.device })}, ${normalizeIp(s.ip)}, ${s.userAgent.slice(0, 512)})
+        on conflict (public_id) do nothing`)
+      inserting.set(s.publicId, insert)
+      track(insert.finally(() => { if (inserting.get(s.publicId) === insert) inserting.delete(s.publicId) }), 'insert')
+    },
     revoked: (publicIds, reason) => {
       if (publicIds.length === 0) return
-      track(sql`update user_sessions set revoked_at = now(), revoked_reason = ${reason}
-                where public_id = any(${publicIds}::text[]) and revoked_at is null`, 'revoke')
+      const pending = publicIds.flatMap(id => inserting.get(id) ?? [])
+      track(Promise.allSettled(pending).then(() => sql`update user_sessions set revoked_at = now(), revoked_reason = ${reason}
+                where public_id = any(${publicIds}::text[]) and revoked_at is null`), 'revoke')
     },
     seen: (publicId, at) => { lastSeen.set(publicId, at) },
     flush: async () => {
