@@ -1,6 +1,6 @@
 // A person's devices: list, revoke one, revoke others, logout-all, password change.
 import t from 'tap'
-import { build, adminSql } from './helper.js'
+import { build, adminSql, waitFor } from './helper.js'
 import { browser, login, me, register, PASSWORD, UA_CHROME } from './auth-helper.js'
 
 t.test('the list shows public handles, marks the current one, and holds no secret', async t => {
@@ -50,9 +50,11 @@ t.test('revoking others keeps the current session; logout-all ends every one', a
   t.equal((await me(app, a.cookie)).statusCode, 401)
   t.equal((await me(app, again.cookie)).statusCode, 401)
 
+  // the mirror writes off the request path: poll until every ending has landed, then compare
   await app.sessionMirror.flush()
-  const mirrored = await sql`select revoked_reason from user_sessions where user_id = ${a.userId} order by created_at`
-  t.same(mirrored.map(r => r.revoked_reason), ['logout_all', 'revoked_others', 'revoked_others', 'logout_all'], 'the Postgres mirror records each ending')
+  const reasons = async () => (await sql`select revoked_reason from user_sessions where user_id = ${a.userId} order by created_at`).map(r => r.revoked_reason)
+  const mirrored = await waitFor(async () => { const r = await reasons(); return r.length === 4 && r.every(Boolean) && r }, { what: 'four mirrored endings' }).catch(() => reasons())
+  t.same(mirrored, ['logout_all', 'revoked_others', 'revoked_others', 'logout_all'], 'the Postgres mirror records each ending')
 })
 
 t.test('a password change ends every other session and swaps the password', async t => {
