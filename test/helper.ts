@@ -67,16 +67,18 @@ export async function build (t: Test, overrides: Env = {}, opts: BuildOptions = 
   return app
 }
 
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>
+
 /**
  * Polls `check` until it returns something truthy and returns that; throws once the deadline
  * passes. Each round yields to the event loop (setImmediate, then a timer), because
  * app.inject resolves in microtasks and a Redis subscriber is only read between them.
  */
-export async function waitFor<T> (check: () => T | Promise<T>, { timeoutMs = 5000, intervalMs = 10, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T> (check: () => T | Promise<T>, { timeoutMs = 5000, intervalMs = 10, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()
-    if (value) return value
+    if (value) return value as Truthy<T>
     if (Date.now() > deadline) throw new Error(`waitFor: ${what} not met within ${timeoutMs} ms`)
     await new Promise(resolve => setImmediate(resolve))
     await delay(intervalMs)

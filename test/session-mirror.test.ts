@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
 import { createSessionMirror } from '../src/auth/sessions/mirror.js'
-import { adminSql, appSql, uniqueEmail } from './helper.js'
+import { adminSql, appSql, delay, uniqueEmail } from './helper.js'
 
 const ROUNDS = 60
 
@@ -25,7 +25,7 @@ t.test(`created then revoked at once: every revocation lands (${ROUNDS} rounds, 
     // the gap varies: none, a microtask turn, an event-loop turn, a short timer
     if (i % 4 === 1) await Promise.resolve()
     if (i % 4 === 2) await new Promise(resolve => setImmediate(resolve))
-    if (i % 4 === 3) await new Promise(resolve => setTimeout(resolve, 1))
+    if (i % 4 === 3) await delay(1)
     mirror.revoked([publicId], 'revoked')
   }
   await mirror.flush()
