@@ -106,8 +106,8 @@ t.test('an unknown email still runs a password verify, as a wrong password does'
   const app = await build(t)
   const user = await register(app)
   const stored = await hashPassword('x'.repeat(12))
-  const nativeTypes = new Set((await asyncTypesDuring(() => verifyPassword(stored, 'y'.repeat(12)))).filter(type => type !== 'PROMISE'))
-  t.equal(nativeTypes.size, 1, `a bare verify starts one kind of native job (${[...nativeTypes].join(', ')})`)
+  const nativeTypes = new Set((await asyncTypesDuring(() => verifyPassword(stored, 'y'.repeat(12)))).filter(type => !NODE_TYPES.has(type)))
+  t.equal(nativeTypes.size, 1, `a bare verify starts one kind of addon job (${[...nativeTypes].join(', ')})`)
   const nativeJobs = async (email: string): Promise<number> => {
     let status = 0
     const types = await asyncTypesDuring(async () => { status = (await login(app, email, 'definitely-wrong-password')).res.statusCode })
@@ -117,6 +117,13 @@ t.test('an unknown email still runs a password verify, as a wrong password does'
   t.equal(await nativeJobs(user.email), 1, 'a wrong password: one verify')
   t.equal(await nativeJobs(uniqueEmail('ghost')), 1, 'an unknown email: one verify too, against a dummy hash')
 })
+
+// async_hooks types Node itself creates (timers, sockets, streams…): anything else came from an addon
+const NODE_TYPES = new Set(['PROMISE', 'Timeout', 'Immediate', 'TickObject', 'Microtask', 'TCPWRAP', 'TCPCONNECTWRAP',
+  'TCPSERVERWRAP', 'WRITEWRAP', 'SHUTDOWNWRAP', 'GETADDRINFOREQWRAP', 'GETNAMEINFOREQWRAP', 'PIPEWRAP', 'PIPECONNECTWRAP',
+  'FSREQCALLBACK', 'FSREQPROMISE', 'FILEHANDLE', 'STATWATCHER', 'HTTPINCOMINGMESSAGE', 'HTTPCLIENTREQUEST', 'TLSWRAP',
+  'TTYWRAP', 'SIGNALWRAP', 'PROCESSWRAP', 'ZLIB', 'QUERYWRAP', 'UDPWRAP', 'UDPSENDWRAP', 'RANDOMBYTESREQUEST',
+  'PBKDF2REQUEST', 'HASHREQUEST', 'SCRYPTREQUEST', 'JSSTREAM', 'MESSAGEPORT', 'WORKER', 'ELDHISTOGRAM', 'DNSCHANNEL'])
 
 /** the async_hooks resource types created while fn runs */
 async function asyncTypesDuring (fn: () => Promise<unknown>): Promise<string[]> {
