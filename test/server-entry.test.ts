@@ -21,7 +21,7 @@ async function runServer (env: Env, until?: RegExp): Promise<Run> {
   child.stderr.on('data', d => { out += d })
   const exited = once(child, 'exit')
   if (until) {
-    await Promise.race([waitFor(() => until.test(out), { timeoutMs: 30_000, intervalMs: 50, what: String(until) }), exited])
+    await Promise.race([waitFor(() => until.test(out), { timeoutMs: 60_000, intervalMs: 50, what: String(until) }), exited])
     child.kill('SIGTERM')
   }
   const [code] = await exited

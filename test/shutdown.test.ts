@@ -10,15 +10,16 @@ t.test('SIGTERM closes gracefully with exit 0', async t => {
     env: { ...process.env, ...testEnv({ PORT: port, LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' }) },
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   let out = ''
   child.stdout.on('data', d => { out += d })
   child.stderr.on('data', d => { out += d })
-  await waitFor(() => /Server listening/.test(out), { timeoutMs: 20_000, intervalMs: 50, what: 'the server listening' }).catch(() => {})
+  await waitFor(() => /Server listening/.test(out), { timeoutMs: 60_000, intervalMs: 50, what: 'the server listening' }).catch(() => {})
   t.match(out, /Server listening/, 'started')
 
   const inFlight = fetch(`http://127.0.0.1:${port}/api/health/ready`)
   // signal only once the server has the request (a loaded machine may take a while to deliver it)
-  await waitFor(() => out.includes('"url":"/api/health/ready"'), { timeoutMs: 20_000, intervalMs: 1, what: 'the request logged' })
+  await waitFor(() => out.includes('"url":"/api/health/ready"'), { timeoutMs: 30_000, intervalMs: 1, what: 'the request logged' })
   const started = Date.now()
   child.kill('SIGTERM')
   const res = await inFlight
