@@ -2,6 +2,7 @@
 // test database (the base database name + "_test", made from the migrations once before the
 // suite). Each app gets its own Redis key prefix so test files can run in parallel.
 import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
 import postgres from 'postgres'
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
@@ -49,16 +50,56 @@ export function testConfig (overrides: Env = {}): Config {
   return parseConfig(testEnv(overrides)).config
 }
 
+export interface BuildOptions extends AppDeps {
+  /** adds test-only routes or plugins to the app before it is ready */
+  routes?: (app: FastifyInstance) => unknown
+}
+
 /** a built, ready app; closed and its Redis keys removed when the test ends */
-export async function build (t: Test, overrides: Env = {}, deps: AppDeps = {}): Promise<FastifyInstance> {
+export async function build (t: Test, overrides: Env = {}, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const { routes, ...deps } = opts
   const config = testConfig(overrides)
   const app = await buildApp(config, deps)
   t.teardown(async () => {
     await app.close()
     await deleteRedisPrefix(config)
   })
+  if (routes) await routes(app)
   await app.ready()
   return app
+}
+
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>
+
+/**
+ * Polls `check` until it returns something truthy and returns that; throws once the deadline
+ * passes. Each round yields to the event loop (setImmediate, then a timer), because
+ * app.inject resolves in microtasks and a Redis subscriber is only read between them.
+ */
+export async function waitFor<T> (check: () => T | Promise<T>, { timeoutMs = 5000, intervalMs = 10, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<Truthy<T>> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value as Truthy<T>
+    if (Date.now() > deadline) throw new Error(`waitFor: ${what} not met within ${timeoutMs} ms`)
+    await new Promise(resolve => setImmediate(resolve))
+    await delay(intervalMs)
+  }
+}
+
+/** lets wall-clock time pass, for tests whose subject is time itself (idle and absolute timeouts) */
+export function delay (ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/** a TCP port nobody listens on right now (for servers a test starts) */
+export function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    }).on('error', reject)
+  })
 }
 
 export async function deleteRedisPrefix (config: Config): Promise<void> {

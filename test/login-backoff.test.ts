@@ -5,7 +5,7 @@ import type { Config, Env } from '../src/config/config.js'
 import { Cluster } from 'ioredis'
 import { createRedis, waitForReady, type RedisClient } from '../src/infra/redis.js'
 import { accountTag, createLoginBackoff, type LoginBackoff } from '../src/auth/backoff.js'
-import { deleteRedisPrefix, testConfig, uniqueEmail } from './helper.js'
+import { delay, deleteRedisPrefix, testConfig, uniqueEmail } from './helper.js'
 
 /** a connected client (single node or Cluster, as the environment says) */
 async function connect (t: Test, config: Config): Promise<RedisClient> {
@@ -75,7 +75,7 @@ t.test('a lock runs out on its own', async t => {
   const email = uniqueEmail('expiry')
   await backoff.recordFailure(email)
   t.equal(await backoff.retryAfter(email), 1)
-  await new Promise(resolve => setTimeout(resolve, 1100))
+  await delay(1100) // the 1 s lock runs out
   t.equal(await backoff.retryAfter(email), 0)
   await backoff.recordFailure(email)
   t.equal(await backoff.retryAfter(email), 2, 'the count survived the lock: the next failure locks longer')

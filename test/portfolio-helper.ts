@@ -1,28 +1,14 @@
 // The app with the portfolio routes, users made cheaply, and a small client for the API.
-// Until app.ts registers portfolioRoutes and adminPortfolioRoutes itself, buildWithPortfolio
-// does it; once it does, the routes are found and not registered twice.
 import type { Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { hash } from '@node-rs/argon2'
 import type { Env } from '../src/config/config.js'
-import { buildApp } from '../src/app.js'
-import { portfolioRoutes } from '../src/portfolio/routes/portfolios.js'
-import { adminPortfolioRoutes } from '../src/portfolio/routes/admin.js'
-import { adminSql, deleteRedisPrefix, testConfig, uniqueEmail } from './helper.js'
+import { adminSql, build, uniqueEmail } from './helper.js'
 import { PASSWORD, browser, login, type LoggedIn } from './auth-helper.js'
 
-/** like build(t), with the portfolio routes; logins are not rate-limited (tests log in many users) */
-export async function buildWithPortfolio (t: Test, env: Env = {}): Promise<FastifyInstance> {
-  const config = testConfig({ RATE_LIMIT_LOGIN: '100000/15m', ...env })
-  const app = await buildApp(config)
-  if (!app.hasRoute({ method: 'GET', url: '/api/portfolios' })) await app.register(portfolioRoutes, { config })
-  if (!app.hasRoute({ method: 'GET', url: '/api/admin/users/:id/portfolios' })) await app.register(adminPortfolioRoutes)
-  t.teardown(async () => {
-    await app.close()
-    await deleteRedisPrefix(config)
-  })
-  await app.ready()
-  return app
+/** build(t) with logins not rate-limited (these tests log in many users) */
+export function buildWithPortfolio (t: Test, env: Env = {}): Promise<FastifyInstance> {
+  return build(t, { RATE_LIMIT_LOGIN: '100000/15m', ...env })
 }
 
 // One argon2id hash shared by every test user, at a low cost: login verifies with the cost

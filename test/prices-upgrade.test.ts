@@ -42,7 +42,7 @@ t.test('security lockdown closes the feed at the upgrade; rollback does not', as
   const rolledBack = await build(t, { ...FEED_ENV, ROLLBACK_MODE: 'true' })
   const url2 = await listening(rolledBack)
   // a session made before the rollback keeps working
-  const session = await rolledBack.sessions.create({ userId: (await register(await build(t, FEED_ENV))).userId, email: 'x@example.test', role: 'user', ip: '127.0.0.1', userAgent: 'ua', device: { browser: 'x', os: 'y', type: 'z' }, credentialVersion: 0 })
+  const session = await rolledBack.sessions.create({ userId: (await register(await build(t, FEED_ENV))).userId, email: 'x@example.test', role: 'user', ip: '127.0.0.1', userAgent: 'ua', device: { browser: 'x', os: 'y', type: 'z' }, credentialVersion: 1 })
   t.ok(session, 'created')
   const ok = await browserSocket(url2, `sid=${session!.token}`)
   t.equal(ok.ws.readyState, ok.ws.OPEN, 'open during a rollback')

@@ -3,24 +3,20 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { parseConfig, type Config, type Env } from '../src/config/config.js'
-import { buildApp } from '../src/app.js'
 import { routeRateLimit } from '../src/core/rate-limits.js'
-import { deleteRedisPrefix, testConfig, uniquePrefix } from './helper.js'
+import { build, testConfig, uniquePrefix } from './helper.js'
 
 const LIMITED = '/api/test/limited'
 
 /** like build(t), with a route limited as 'login' and one not limited at all */
 async function buildLimited (t: Test, overrides: Env = {}): Promise<{ app: FastifyInstance; config: Config }> {
-  const config = testConfig({ RATE_LIMIT_LOGIN: '3/1m', ...overrides })
-  const app = await buildApp(config)
-  app.post(LIMITED, { config: routeRateLimit(config, 'login') }, async () => ({ ok: true }))
-  app.post('/api/test/unlimited', async () => ({ ok: true }))
-  t.teardown(async () => {
-    await app.close()
-    await deleteRedisPrefix(config)
+  const app = await build(t, { RATE_LIMIT_LOGIN: '3/1m', ...overrides }, {
+    routes: app => {
+      app.post(LIMITED, { config: routeRateLimit(app.config, 'login') }, async () => ({ ok: true }))
+      app.post('/api/test/unlimited', async () => ({ ok: true }))
+    }
   })
-  await app.ready()
-  return { app, config }
+  return { app, config: app.config }
 }
 
 const hit = (app: FastifyInstance, remoteAddress = '10.1.2.3') => app.inject({ method: 'POST', url: LIMITED, remoteAddress })

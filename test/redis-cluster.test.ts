@@ -7,21 +7,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer } from 'node:net'
-import { build } from './helper.js'
+import { build, freePort, waitFor } from './helper.js'
 import { browser, login, me, register } from './auth-helper.js'
 import { bearer, legacyLogin, refresh } from './legacy-helper.js'
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0 && spawnSync('redis-cli', ['--version']).status === 0
-
-async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
 
 async function startCluster (t: Test): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'hallpass-cluster-'))
@@ -40,21 +30,18 @@ async function startCluster (t: Test): Promise<string> {
       '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }))
   }
   for (const port of ports) {
-    for (let i = 0; i < 50 && spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() !== 'PONG'; i++) await new Promise(resolve => setTimeout(resolve, 100))
+    await waitFor(() => spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() === 'PONG', { intervalMs: 100, what: `redis-server on ${port}` })
   }
   const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' })
   if (create.status !== 0) throw new Error(create.stdout + create.stderr)
-  for (let i = 0; i < 50; i++) {
-    if (/cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).stdout)) break
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
+  await waitFor(() => /cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).stdout), { intervalMs: 100, what: 'cluster_state:ok' })
   return ports.map(p => `127.0.0.1:${p}`).join(',')
 }
 
 t.test('sessions, legacy tokens, limits and the cache work unchanged on Redis Cluster', { skip: hasRedis ? false : 'redis-server/redis-cli not installed' }, async t => {
   const nodes = await startCluster(t)
   const app = await build(t, { REDIS_CLUSTER_NODES: nodes, MAX_SESSIONS_PER_USER: '2', SESSION_CACHE_TTL: '1s' })
-  for (let i = 0; i < 50 && !app.sessionCache?.active; i++) await new Promise(resolve => setTimeout(resolve, 50))
+  await waitFor(() => app.sessionCache?.active, { what: 'the near cache subscribed' }).catch(() => {})
   t.equal(app.sessionCache?.active, true, 'the near cache subscribed through the cluster')
 
   const user = await register(app)

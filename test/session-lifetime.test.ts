@@ -2,12 +2,10 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
-import { build } from './helper.js'
+import { build, delay } from './helper.js'
 import { me, register, login } from './auth-helper.js'
 import { userTag } from '../src/auth/sessions/store.js'
 import { createHash } from 'node:crypto'
-
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
 function sessionKey (app: FastifyInstance, userId: string, token: string): string {
   const secret = token.split('.')[1]!
@@ -21,7 +19,7 @@ t.test('idle expiry: an unused session ends, and Redis drops it', async t => {
   const pttl = await redis.pttl(sessionKey(app, user.userId, user.token))
   t.ok(pttl > 1000 && pttl <= 2000, `TTL follows the idle timeout (${pttl} ms)`)
   t.equal((await me(app, user.cookie)).statusCode, 200)
-  await sleep(2300)
+  await delay(2300)
   t.equal((await me(app, user.cookie)).statusCode, 401)
   t.equal(await redis.exists(sessionKey(app, user.userId, user.token)), 0)
 })
@@ -38,16 +36,16 @@ t.test('sliding renewal writes at most once per touch interval and keeps a used 
   await me(app, user.cookie)
   t.equal(await seen(), created, 'no write within the interval')
 
-  await sleep(1100)
+  await delay(1100)
   await me(app, user.cookie)
   const touched = await seen()
   t.ok(Number(touched) > Number(created), 'one write after the interval')
   await me(app, user.cookie)
   t.equal(await seen(), touched, 'and none again right after')
 
-  await sleep(1100)
+  await delay(1100)
   await me(app, user.cookie)
-  await sleep(1200) // 3.4 s after login: past the first idle deadline, within the renewed one
+  await delay(1200) // 3.4 s after login: past the first idle deadline, within the renewed one
   t.equal((await me(app, user.cookie)).statusCode, 200, 'still alive because it was used')
 })
 
@@ -58,11 +56,11 @@ t.test('absolute expiry ends a session even while it is in use', async t => {
   const key = sessionKey(app, user.userId, user.token)
   for (let i = 0; i < 5; i++) {
     t.equal((await me(app, user.cookie)).statusCode, 200)
-    await sleep(500)
+    await delay(500)
   }
   const pttl = await redis.pttl(key)
   t.ok(pttl <= 1000, `the TTL never passes the absolute expiry (${pttl} ms left)`)
-  await sleep(800)
+  await delay(800)
   t.equal((await me(app, user.cookie)).statusCode, 401)
   t.equal(await redis.exists(key), 0)
 })

@@ -1,6 +1,7 @@
 // A person's devices: list, revoke one, revoke others, logout-all, password change.
 import t from 'tap'
-import { build, adminSql } from './helper.js'
+import { build, adminSql, uniquePrefix, waitFor } from './helper.js'
+import { bearer, legacyLogin } from './legacy-helper.js'
 import { browser, login, me, register, PASSWORD, UA_CHROME } from './auth-helper.js'
 
 t.test('the list shows public handles, marks the current one, and holds no secret', async t => {
@@ -50,9 +51,11 @@ t.test('revoking others keeps the current session; logout-all ends every one', a
   t.equal((await me(app, a.cookie)).statusCode, 401)
   t.equal((await me(app, again.cookie)).statusCode, 401)
 
+  // the mirror writes off the request path: poll until every ending has landed, then compare
   await app.sessionMirror.flush()
-  const mirrored = await sql`select revoked_reason from user_sessions where user_id = ${a.userId} order by created_at`
-  t.same(mirrored.map(r => r.revoked_reason), ['logout_all', 'revoked_others', 'revoked_others', 'logout_all'], 'the Postgres mirror records each ending')
+  const reasons = async () => (await sql`select revoked_reason from user_sessions where user_id = ${a.userId} order by created_at`).map(r => r.revoked_reason)
+  const mirrored = await waitFor(async () => { const r = await reasons(); return r.length === 4 && r.every(Boolean) && r }, { what: 'four mirrored endings' }).catch(() => reasons())
+  t.same(mirrored, ['logout_all', 'revoked_others', 'revoked_others', 'logout_all'], 'the Postgres mirror records each ending')
 })
 
 t.test('a password change ends every other session and swaps the password', async t => {
@@ -70,4 +73,38 @@ t.test('a password change ends every other session and swaps the password', asyn
   t.equal((await me(app, other.cookie)).statusCode, 401)
   t.equal((await login(app, a.email, PASSWORD)).res.statusCode, 401)
   t.equal((await login(app, a.email, newPassword)).res.statusCode, 200)
+})
+
+t.test('a legacy client sees and ends sessions too; none is "current" and no cookie is touched', async t => {
+  const prefix = uniquePrefix()
+  const app = await build(t, { REDIS_KEY_PREFIX: prefix })
+  const legacyApp = await build(t, { REDIS_KEY_PREFIX: prefix, NEW_AUTH_PERCENTAGE: '0' })
+  const a = await register(app)
+  const other = await login(app, a.email)
+  const mobile = await legacyLogin(legacyApp, a.email)
+
+  const list = await app.inject({ method: 'GET', url: '/api/auth/sessions', headers: bearer(mobile.accessToken) })
+  t.equal(list.statusCode, 200)
+  const sessions: { id: string; current: boolean }[] = list.json().sessions
+  t.equal(sessions.length, 2)
+  t.same(sessions.map(s => s.current), [false, false], 'a Bearer token has no current session')
+
+  const one = await app.inject({ method: 'DELETE', url: `/api/auth/sessions/${sessions[0]!.id}`, headers: bearer(mobile.accessToken) })
+  t.equal(one.statusCode, 204)
+  t.equal(one.headers['set-cookie'], undefined, 'no cookie cleared for a Bearer caller')
+  const rest = await app.inject({ method: 'DELETE', url: '/api/auth/sessions', headers: bearer(mobile.accessToken) })
+  t.same(rest.json(), { revoked: 1 }, 'with no current session to keep, every remaining one ends')
+  t.equal((await me(app, a.cookie)).statusCode, 401)
+  t.equal((await me(app, other.cookie)).statusCode, 401)
+  t.equal((await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(mobile.accessToken) })).statusCode, 200, 'the legacy token itself lives on')
+})
+
+t.test('ending the current session by its id clears the cookie', async t => {
+  const app = await build(t)
+  const a = await register(app)
+  const [current] = (await app.inject({ method: 'GET', url: '/api/auth/sessions', headers: browser(a.cookie) })).json().sessions
+  const res = await app.inject({ method: 'DELETE', url: `/api/auth/sessions/${current.id}`, headers: browser(a.cookie) })
+  t.equal(res.statusCode, 204)
+  t.match(String(res.headers['set-cookie']), /^sid=;.*Expires=Thu, 01 Jan 1970/)
+  t.equal((await me(app, a.cookie)).statusCode, 401)
 })
