@@ -18,7 +18,8 @@ import type { RedisClient } from '../infra/redis.js'
 
 /** publishes a message from TypeScript (the session scripts publish their own from Lua) */
 export async function publishRevoked (redis: RedisClient, keyPrefix: string, message: RevokedMessage): Promise<void> {
-  await redis.publish(revocationChannel(keyPrefix), JSON.stringify(message))
+  // `at` (ms since epoch) lets listeners measure propagation; parsers ignore it
+  await redis.publish(revocationChannel(keyPrefix), JSON.stringify({ ...message, at: Date.now() }))
 }
 
 /** the Pub/Sub channel of revocations for a key prefix */
