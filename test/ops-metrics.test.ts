@@ -113,4 +113,16 @@ t.test('production: no /metrics on the public listener; the metrics listener ser
   const other = await fetch(`http://127.0.0.1:${app.metricsPort}/api/health`)
   t.equal(other.status, 404, 'the metrics listener serves nothing else')
   t.equal((await other.json() as { code: string }).code, 'ROUTE_NOT_FOUND')
+  const post = await fetch(`http://127.0.0.1:${app.metricsPort}/metrics`, { method: 'POST' })
+  t.equal(post.status, 405, 'read-only')
+  const p95 = await fetch(`http://127.0.0.1:${app.metricsPort}/metrics/session-latency-p95`)
+  t.match(await p95.text(), /^(no data|[0-9.]+)\n$/)
+})
+
+t.test('the p95 is PromQL\'s histogram_quantile', async t => {
+  const { quantile } = await import('../src/ops/latency-p95.js')
+  const cumulative = (pairs: Array<[number, number]>): Map<number, number> => new Map(pairs)
+  t.equal(quantile(0.95, cumulative([[0.005, 0], [0.01, 94], [0.025, 100], [Infinity, 100]])), 0.0125, 'as promtool computes it')
+  t.equal(quantile(0.95, cumulative([[0.01, 0], [Infinity, 0]])), null, 'no sample, no number')
+  t.equal(quantile(0.95, cumulative([[0.01, 50], [Infinity, 100]])), 0.01, 'in +Inf: the highest finite bound')
 })
