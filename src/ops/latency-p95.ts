@@ -5,7 +5,7 @@
 // bucket exactly as PromQL's histogram_quantile does, so the runbook and the alerts agree.
 import { register } from './metrics.js'
 
-export const VALIDATION_HISTOGRAM = 'hallpass_session_validation_seconds'
+const VALIDATION_HISTOGRAM = 'hallpass_session_validation_seconds'
 const WINDOW_MS = 5 * 60_000
 
 interface Snapshot { at: number; buckets: Map<number, number> }

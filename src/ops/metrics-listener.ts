@@ -5,13 +5,17 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { register } from './metrics.js'
-import { formatNumber } from './plugin.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** the bound port of the metrics listener (METRICS_PORT=0 picks a free one), null when off */
     metricsPort: number | null
   }
+}
+
+/** bare numbers for `curl -s`, as the runbook reads them */
+export function formatNumber (value: number | null): string {
+  return value === null ? 'no data\n' : `${Number(value.toFixed(3))}\n`
 }
 
 async function answer (app: FastifyInstance, path: string): Promise<{ status: number; type: string; body: string }> {

@@ -15,9 +15,9 @@ import {
   revocationPropagation, revocations, wsUpgradeRefusals, wsUpgrades
 } from './metrics.js'
 import { createErrorWindow, type ErrorWindow } from './window.js'
-import { createLatencyWindow, type LatencyWindow } from './latency-p95.js'
+import { createLatencyWindow } from './latency-p95.js'
 import { evaluateGuard } from './rollback-guard.js'
-import { startMetricsListener } from './metrics-listener.js'
+import { formatNumber, startMetricsListener } from './metrics-listener.js'
 
 const GUARD_EVERY_MS = 5000
 const SNAPSHOT_EVERY_MS = 5000
@@ -198,11 +198,6 @@ export const opsPlugin = fp<{ config: Config }>(async (app, { config }) => {
     if (stopListener) await stopListener()
   })
 }, { name: 'ops', dependencies: ['redis', 'db', 'audit', 'auth'] })
-
-/** bare numbers for `curl -s`, as the runbook reads them */
-export function formatNumber (value: number | null): string {
-  return value === null ? 'no data\n' : `${Number(value.toFixed(3))}\n`
-}
 
 async function runbookRoutes (app: FastifyInstance): Promise<void> {
   const hide = { hide: true } // not part of the public API

@@ -8,11 +8,11 @@ import { rollbackTrips } from './metrics.js'
 import type { ErrorWindow } from './window.js'
 import type { LatencyWindow } from './latency-p95.js'
 
-export const GUARD_LIMITS = { errorRate: 0.01, minSample: 200, p95Ms: 10 } as const
+const GUARD_LIMITS = { errorRate: 0.01, minSample: 200, p95Ms: 10 } as const
 
-export type GuardVerdict = { trip: false } | { trip: true; trigger: 'error_rate' | 'latency_p95'; detail: string }
+type GuardVerdict = { trip: false } | { trip: true; trigger: 'error_rate' | 'latency_p95'; detail: string }
 
-export async function judge (errors: ErrorWindow, latency: LatencyWindow): Promise<GuardVerdict> {
+async function judge (errors: ErrorWindow, latency: LatencyWindow): Promise<GuardVerdict> {
   const { requests, errors: failed } = errors.totals()
   if (requests >= GUARD_LIMITS.minSample && failed / requests > GUARD_LIMITS.errorRate) {
     return { trip: true, trigger: 'error_rate', detail: `${failed} of ${requests} auth requests failed in 5 min` }
