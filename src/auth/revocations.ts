@@ -6,6 +6,8 @@
 //   { userId, jti, reason }        one legacy access token ended (legacy logout)
 //   { userId, reason }             every credential of the user ended (password change,
 //                                  disable, logout-all, role change: the credential version moved)
+// A message published from TypeScript also carries `at`, its publish time in ms since the epoch
+// (ops measures propagation with it); listeners must ignore fields they do not know.
 
 export interface RevokedMessage {
   userId: string
