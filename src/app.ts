@@ -22,6 +22,7 @@ import { openapiPlugin } from './docs/openapi.js'
 import { healthRoutes } from './health/health-routes.js'
 import { portfolioPlugin } from './portfolio/plugin.js'
 import { pricesPlugin } from './prices/plugin.js'
+import { opsPlugin } from './ops/plugin.js'
 import { websocketOptions } from './prices/websocket-options.js'
 
 export interface AppDeps {
@@ -98,6 +99,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(healthRoutes, { config })
   await app.register(portfolioPlugin, deps.portfolioExtraRoutes ? { extraRoutes: deps.portfolioExtraRoutes } : {})
   await app.register(pricesPlugin, { config })
+  await app.register(opsPlugin, { config })
 
   return app
 }

@@ -1,22 +1,32 @@
 // The audit writer as app.audit: decorated once, flushed before the pool closes.
 import fp from 'fastify-plugin'
-import { createAuditLog, type AuditLog, type AuditOptions } from './audit-log.js'
+import { createAuditLog, type AuditEvent, type AuditLog, type AuditOptions } from './audit-log.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    audit: AuditLog
+    audit: AuditLog & {
+      /** calls fn with every event recorded or tallied (metrics count them by type) */
+      observe: (fn: (event: AuditEvent) => void) => void
+    }
   }
 }
 
 export const auditPlugin = fp<{ audit?: Partial<AuditOptions> }>(async (app, opts) => {
   const writer = createAuditLog(app.db.sql, app.log, opts.audit)
-  app.decorate('audit', { record: writer.record, tally: writer.tally, flush: writer.flush } satisfies AuditLog)
+  const observers: Array<(event: AuditEvent) => void> = []
+  const tell = (event: AuditEvent): void => { for (const fn of observers) fn(event) }
+  app.decorate('audit', {
+    record: event => { tell(event); writer.record(event) },
+    tally: event => { tell(event); writer.tally(event) },
+    flush: writer.flush,
+    observe: fn => { observers.push(fn) }
+  })
   // refusals that happen before any route runs (CSRF, per-IP limits) are audited here, by
   // their house code, so core hooks need not know about the audit log
   app.addHook('onError', async (request, _reply, error) => {
     const code = (error as { code?: unknown }).code
     if (code !== 'CSRF_ORIGIN_REJECTED' && code !== 'RATE_LIMITED') return
-    writer.tally({
+    app.audit.tally({
       type: code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'CSRF_REFUSED',
       // request.auth is typed by the auth layer above this one: read it structurally
       userId: (request as { auth?: { userId?: string } | null }).auth?.userId ?? null,

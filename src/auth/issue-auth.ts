@@ -16,7 +16,7 @@ export interface IssuedLegacy {
 export type IssuedAuth = IssuedSession | IssuedLegacy
 
 export async function issueAuth (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, user: IssuingUser): Promise<IssuedAuth> {
-  if (getsSession(app.config.rollout, user.id)) {
+  if (getsSession(app.config.rollout, user.id, app.rolloutOverride.current?.maxPercentage ?? null)) {
     app.authStats.logins.session++
     return issueSession(app, request, reply, user)
   }

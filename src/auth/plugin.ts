@@ -19,11 +19,13 @@ import { sessionRoutes } from './routes/sessions.js'
 import { statusRoutes } from './routes/status.js'
 import { sessionsPlugin } from './sessions/plugin.js'
 import { authStatsPlugin } from './stats.js'
+import { rolloutOverridePlugin } from './rollout-override.js'
 
 export const authPlugin = fp<{ config: Config }>(async (app, { config }) => {
   await app.register(sessionsPlugin, { config })
   await app.register(legacyPlugin, { config })
   await app.register(authStatsPlugin)
+  await app.register(rolloutOverridePlugin, { keyPrefix: config.redis.keyPrefix })
   await app.register(authenticatePlugin, { config })
   await app.register(csrfOriginCheck, { config })
   await app.register(rateLimitPlugin, { config })

@@ -6,6 +6,8 @@
 //   { userId, jti, reason }        one legacy access token ended (legacy logout)
 //   { userId, reason }             every credential of the user ended (password change,
 //                                  disable, logout-all, role change: the credential version moved)
+// A message published from TypeScript also carries `at`, its publish time in ms since the epoch
+// (ops measures propagation with it); listeners must ignore fields they do not know.
 
 export interface RevokedMessage {
   userId: string
@@ -18,7 +20,8 @@ import type { RedisClient } from '../infra/redis.js'
 
 /** publishes a message from TypeScript (the session scripts publish their own from Lua) */
 export async function publishRevoked (redis: RedisClient, keyPrefix: string, message: RevokedMessage): Promise<void> {
-  await redis.publish(revocationChannel(keyPrefix), JSON.stringify(message))
+  // `at` (ms since epoch) lets listeners measure propagation; parsers ignore it
+  await redis.publish(revocationChannel(keyPrefix), JSON.stringify({ ...message, at: Date.now() }))
 }
 
 /** the Pub/Sub channel of revocations for a key prefix */

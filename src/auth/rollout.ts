@@ -11,11 +11,15 @@ export function bucket (userId: string): number {
   return murmur.x86.hash32(`${FLAG}:${userId}`) % 100
 }
 
-/** the percentage actually in force: 0 whenever sessions are switched off */
-export function effectivePercentage (rollout: Config['rollout']): number {
-  return rollout.newAuthEnabled && !rollout.rollbackMode ? rollout.newAuthPercentage : 0
+/**
+ * the percentage actually in force: 0 whenever sessions are switched off; a rollback override
+ * (`cap`, see rollout-override.ts) can only lower it
+ */
+export function effectivePercentage (rollout: Config['rollout'], cap: number | null = null): number {
+  const configured = rollout.newAuthEnabled && !rollout.rollbackMode ? rollout.newAuthPercentage : 0
+  return cap === null ? configured : Math.min(configured, cap)
 }
 
-export function getsSession (rollout: Config['rollout'], userId: string): boolean {
-  return bucket(userId) < effectivePercentage(rollout)
+export function getsSession (rollout: Config['rollout'], userId: string, cap: number | null = null): boolean {
+  return bucket(userId) < effectivePercentage(rollout, cap)
 }

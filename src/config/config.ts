@@ -84,6 +84,9 @@ export const EnvSchema = Type.Object({
   WS_SWEEP_INTERVAL: v({ default: '60s', pattern: DURATION_PATTERN, form: 'how often every socket is re-validated as a safety net, such as 60s' }),
   WS_AUTH_TIMEOUT: v({ default: '5s', pattern: DURATION_PATTERN, form: 'how long a socket without a cookie has to send its auth message, such as 5s' }),
   WS_SLOW_BUFFER: v({ default: '65536', pattern: INT, form: 'bytes queued to one socket above which it only gets the latest price per symbol, 1024 to 16777216' }),
+  METRICS_PORT: v({ default: '', pattern: '^$|' + INT, form: 'empty (no metrics listener), or the TCP port of the separate /metrics listener, such as 9464' }),
+  METRICS_HOST: v({ default: '0.0.0.0', pattern: '^\\S+$', form: 'the interface the metrics listener binds, such as 0.0.0.0' }),
+  AUTO_ROLLBACK: v({ default: 'false', pattern: BOOL, form: 'true or false: cap new logins at legacy when the auth error rate or validation p95 passes its limit' }),
   WS_SLOW_CLOSE_AFTER: v({ default: '10s', pattern: DURATION_PATTERN, form: 'how long a socket may stay above WS_SLOW_BUFFER before it is closed 1013, such as 10s' })
 })
 
@@ -133,6 +136,12 @@ export interface Config {
     readonly authTimeoutMs: number
     readonly slowBufferBytes: number
     readonly slowCloseAfterMs: number
+  }
+  readonly ops: {
+    /** null = no separate metrics listener */
+    readonly metricsPort: number | null
+    readonly metricsHost: string
+    readonly autoRollback: boolean
   }
 }
 
@@ -292,7 +301,12 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
     loginBackoff: { threshold: backoffThreshold, maxMs: backoffMaxMs },
     allowedOrigins: r.ALLOWED_ORIGINS ? r.ALLOWED_ORIGINS.split(',') : [],
     prices: { symbols, tickMs, leaderTtlMs },
-    ws: { maxPerUser: wsMaxPerUser, pingIntervalMs, sweepIntervalMs, authTimeoutMs, slowBufferBytes, slowCloseAfterMs }
+    ws: { maxPerUser: wsMaxPerUser, pingIntervalMs, sweepIntervalMs, authTimeoutMs, slowBufferBytes, slowCloseAfterMs },
+    ops: {
+      metricsPort: r.METRICS_PORT === '' ? null : Number(r.METRICS_PORT),
+      metricsHost: r.METRICS_HOST,
+      autoRollback: bool(r.AUTO_ROLLBACK)
+    }
   }
   return { config: deepFreeze(config), warnings }
 }

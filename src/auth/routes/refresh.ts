@@ -36,7 +36,7 @@ export const refreshRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
       const rotated = await rotateRefreshToken(tx, request.body.refreshToken, config.refresh.reuseGraceMs)
       if (!('id' in rotated)) return { failure: rotated }
       const user = { id: rotated.userId, email: rotated.email, role: rotated.role, credentialVersion: rotated.credentialVersion }
-      if (rotated.disabled || getsSession(config.rollout, rotated.userId)) {
+      if (rotated.disabled || getsSession(config.rollout, rotated.userId, app.rolloutOverride.current?.maxPercentage ?? null)) {
         const reason = rotated.disabled ? 'user_disabled' : 'upgraded'
         return { end: { user, reason, familyId: rotated.familyId, expiresAt: rotated.expiresAt, access: await revokeFamily(tx, rotated.familyId, reason) } }
       }

@@ -12,6 +12,11 @@ const StatusSchema = Type.Object({
     securityLockdown: Type.Boolean()
   }),
   effectivePercentage: Type.Integer({ description: 'share of users who get sessions at login now' }),
+  override: Type.Union([Type.Object({
+    maxPercentage: Type.Integer(),
+    reason: Type.String(),
+    at: Type.String()
+  }), Type.Null()], { description: 'the rollback override in force (npm run rollout -- --clear removes it), or null' }),
   since: Type.String({ format: 'date-time' }),
   logins: Type.Object({ session: Type.Integer(), legacy: Type.Integer() }),
   upgrades: Type.Integer({ description: 'legacy refreshes turned into sessions' })
@@ -21,7 +26,8 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async
   const since = new Date().toISOString()
   app.get('/api/auth/status', { schema: { tags: ['ops'], response: { 200: StatusSchema } } }, async () => ({
     flags: { ...config.rollout },
-    effectivePercentage: effectivePercentage(config.rollout),
+    effectivePercentage: effectivePercentage(config.rollout, app.rolloutOverride.current?.maxPercentage ?? null),
+    override: app.rolloutOverride.current,
     since,
     logins: { ...app.authStats.logins },
     upgrades: app.authStats.upgrades
