@@ -43,6 +43,8 @@ export function evaluateTargets (measurements: Map<string, Measurement>, results
   atLeast('session-validate (cache on) ÷ @fastify/jwt', ratio(measurements, 'session-validate:cache-on', 'peer:fastify-jwt'), 1.0)
   atLeast('session-validate (cache off) ÷ one-GET floor', ratio(measurements, 'session-validate:cache-off', 'peer:redis-get'), 0.95)
   atLeast('session-validate (cache off) ÷ @fastify/session + connect-redis', ratio(measurements, 'session-validate:cache-off', 'peer:fastify-session'), 2)
+  atLeast('session-validate (cache off) ÷ @fastify/jwt (stateless)', ratio(measurements, 'session-validate:cache-off', 'peer:fastify-jwt'), 1.2)
+  atLeast('legacy Bearer ÷ @fastify/jwt + Redis deny list', ratio(measurements, 'legacy-validate', 'peer:fastify-jwt-denylist'), 1.0)
   atMost('session-validate (cache on) p99 at half saturation', measurements.get('session-validate:cache-on')?.halfRate.latencyMs.p99, 5, false)
   atMost('session-validate (cache off) p99 at half saturation', measurements.get('session-validate:cache-off')?.halfRate.latencyMs.p99, 5, false)
   atLeast('rls-read ÷ its fair pair (same server, owner SELECT; median of interleaved rounds)', detail(results, 'rls-read', d => (d.rlsRatio as { median: number } | undefined)?.median), 0.9)
