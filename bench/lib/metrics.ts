@@ -14,6 +14,14 @@ export interface MetricsReading {
   available: boolean
   note: string
   histograms: HistogramReading[]
+  /** the near cache's counters, when the server exports them */
+  cacheHits?: number
+  cacheMisses?: number
+}
+
+function counter (text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)$`, 'm').exec(text)
+  return m ? Number(m[1]) : undefined
 }
 
 const BUCKET = /^([a-zA-Z_:][a-zA-Z0-9_:]*)_bucket\{(.*)\}\s+([0-9.eE+-]+|\+Inf)$/
@@ -58,9 +66,17 @@ export async function readValidationMetrics (baseUrl: string): Promise<MetricsRe
     if (reply.status === 404) return { available: false, note: 'skipped: the server has no /metrics endpoint yet', histograms: [] }
     if (reply.status !== 200) return { available: false, note: `skipped: /metrics answered ${reply.status}`, histograms: [] }
     const histograms = parseHistograms(reply.body)
+    const cacheHits = counter(reply.body, 'hallpass_session_cache_hits_total')
+    const cacheMisses = counter(reply.body, 'hallpass_session_cache_misses_total')
+    const p99 = histograms.find(h => h.series.startsWith('hallpass_session_validation_seconds'))?.p99Ms
+    const cache = cacheHits === undefined || cacheMisses === undefined
+      ? ''
+      : `; near cache ${cacheHits.toLocaleString('en')} hits, ${cacheMisses.toLocaleString('en')} misses (${cacheHits + cacheMisses ? Math.round(100 * cacheHits / (cacheHits + cacheMisses)) : 0} % hits)`
     return {
       available: true,
-      note: histograms.length ? 'read from /metrics after the saturation run' : '/metrics has no session/auth/validation histogram',
+      cacheHits,
+      cacheMisses,
+      note: (histograms.length ? `read from /metrics after the run: validation p99 ≤ ${p99 ?? '—'} ms (bucket upper bound)` : '/metrics has no session/auth/validation histogram') + cache,
       histograms
     }
   } finally {

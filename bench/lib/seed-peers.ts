@@ -1,5 +1,5 @@
 // Seeds what the peers read, for the same users and the same number of sessions as ours:
-// one plain key per session cookie for the one-GET floor (and the plain-portfolios peer),
+// one plain key per session cookie for the one-GET floor,
 // and 10,000 @fastify/session sessions written through connect-redis's own set(), with
 // cookies signed the way @fastify/session verifies them.
 import { randomBytes } from 'node:crypto'

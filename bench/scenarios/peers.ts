@@ -1,7 +1,7 @@
 // 9. peers: other ways to do what ours does, each a small process from bench/peers, measured
 // with the same load shape in the same run, so ours can be read as ratios to them:
 // bare Fastify (no I/O), the one-GET floor (cookie + one ioredis GET), @fastify/session +
-// connect-redis, and @fastify/jwt (verify only).
+// connect-redis, @fastify/jwt (verify only), and @fastify/jwt with a Redis deny-list read.
 import type { Env } from '../../src/config/config.js'
 import type { Scenario } from '../lib/context.js'
 import { startPeer } from '../lib/processes.js'
@@ -14,7 +14,7 @@ interface Peer { file: string; key: string; label: string; path: string; headerS
 
 export const peers: Scenario = {
   name: 'peers',
-  title: 'Peers: bare Fastify, one ioredis GET, @fastify/session + connect-redis, @fastify/jwt',
+  title: 'Peers: bare Fastify, one ioredis GET, @fastify/session + connect-redis, @fastify/jwt, @fastify/jwt + Redis deny list',
   run: async ctx => {
     const { bench, seed } = ctx
     const redis = { REDIS_URL: bench.redisUrl, KEY_PREFIX }
@@ -36,6 +36,14 @@ export const peers: Scenario = {
         path: '/api/auth/me',
         headerSets: bearerHeaders(seed.bearerTokens),
         env: { JWT_ACCESS_SECRET: bench.server.JWT_ACCESS_SECRET, JWT_ISSUER: bench.config.jwt.issuer, JWT_AUDIENCE: bench.config.jwt.audience }
+      },
+      {
+        file: 'fastify-jwt-denylist.ts',
+        key: 'peer:fastify-jwt-denylist',
+        label: 'peer: @fastify/jwt + Redis deny list',
+        path: '/api/auth/me',
+        headerSets: bearerHeaders(seed.bearerTokens),
+        env: { ...redis, JWT_ACCESS_SECRET: bench.server.JWT_ACCESS_SECRET, JWT_ISSUER: bench.config.jwt.issuer, JWT_AUDIENCE: bench.config.jwt.audience }
       }
     ]
     const measurements: Measurement[] = []

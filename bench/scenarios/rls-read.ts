@@ -1,13 +1,15 @@
 // 5. rls-read: GET /api/portfolios (one user's portfolios under RLS, one statement that sets its
-// own context) beside the plain-portfolios peer running the same SQL without RLS. Both find the
-// user with one Redis round trip; the ratio ours/plain is what RLS plus our stack cost.
+// own context) beside its fair pair: the same server build and session check in the same
+// process, with one route registered only by the bench that runs the same SELECT as the table
+// owner without RLS (bench/peers/hallpass-with-bench-routes.ts). The two routes differ in RLS
+// alone, measured in interleaved rounds; the ratio is what RLS costs.
 import type { Scenario } from '../lib/context.js'
-import { startPeer, startServer } from '../lib/processes.js'
+import { startPeer } from '../lib/processes.js'
 import { cookieHeaders } from '../lib/requests.js'
-import { firstReply, measureTarget, scenarioResult, withChild } from '../lib/scenario-kit.js'
-import { KEY_PREFIX } from '../lib/bench-env.js'
+import { firstReply, scenarioResult, withChild } from '../lib/scenario-kit.js'
 import { PORTFOLIOS_PER_USER } from '../lib/seed.js'
-import type { Measurement, RequestSpec } from '../lib/load.js'
+import { describeRounds, interleavedRatio } from '../lib/rounds.js'
+import type { RequestSpec } from '../lib/load.js'
 
 function itemCount (body: string): number {
   try {
@@ -19,37 +21,26 @@ function itemCount (body: string): number {
 
 export const rlsRead: Scenario = {
   name: 'rls-read',
-  title: 'GET /api/portfolios under RLS, and the same query without RLS (plain-portfolios peer)',
+  title: 'GET /api/portfolios under RLS, and the same SELECT as the table owner in the same server (fair pair)',
   run: async ctx => {
-    const spec: RequestSpec = { path: '/api/portfolios', headerSets: cookieHeaders(ctx.bench.config.session.cookieName, ctx.seed.sessionTokens) }
+    const headerSets = cookieHeaders(ctx.bench.config.session.cookieName, ctx.seed.sessionTokens)
+    const ours: RequestSpec = { path: '/api/portfolios', headerSets }
+    const owner: RequestSpec = { path: '/bench/portfolios-owner', headerSets }
     const problems: string[] = []
-    const measurements: Measurement[] = []
-
-    const ours = await withChild(startServer(ctx.bench, 'server'), async server => {
-      const first = await firstReply(server.url, spec)
-      if (first.status === 404) return null
-      if (itemCount(first.body) !== PORTFOLIOS_PER_USER) problems.push(`ours: GET /api/portfolios returned ${itemCount(first.body)} items, expected ${PORTFOLIOS_PER_USER}`)
-      return measureTarget(ctx, server, 'rls-read', 'ours: GET /api/portfolios (RLS)', 'ours', spec)
-    })
-    if (!ours) {
-      return {
-        ...scenarioResult(rlsRead, []),
-        status: 'skipped',
-        notes: ['skipped: GET /api/portfolios answers 404 (the portfolio routes are not registered in the server yet)']
+    return withChild(startPeer('hallpass-with-bench-routes.ts', ctx.bench.server), async server => {
+      for (const [name, spec] of [['ours', ours], ['owner route', owner]] as const) {
+        const first = await firstReply(server.url, spec)
+        // a non-superuser owner is bound by FORCE RLS and would see nothing: then the ratio is void
+        if (itemCount(first.body) !== PORTFOLIOS_PER_USER) problems.push(`${name}: ${spec.path} returned ${itemCount(first.body)} items, expected ${PORTFOLIOS_PER_USER} (status ${first.status})`)
       }
-    }
-    measurements.push(ours)
-
-    const env = { REDIS_URL: ctx.bench.redisUrl, KEY_PREFIX, DATABASE_ADMIN_URL: ctx.bench.adminUrl, PG_POOL_MAX: String(ctx.bench.config.db.poolMax) }
-    measurements.push(await withChild(startPeer('plain-portfolios.ts', env), async peer => {
-      const first = await firstReply(peer.url, spec)
-      // a non-superuser owner is bound by FORCE RLS and would see nothing: then the ratio is void
-      if (itemCount(first.body) !== PORTFOLIOS_PER_USER) problems.push(`plain peer returned ${itemCount(first.body)} items, expected ${PORTFOLIOS_PER_USER}: is DATABASE_ADMIN_URL a superuser?`)
-      return measureTarget(ctx, peer, 'peer:plain-portfolios', 'peer: same SELECT, no RLS', 'peer', spec)
-    }))
-    return scenarioResult(rlsRead, measurements, [
-      `each user has ${PORTFOLIOS_PER_USER} portfolios; the page is the route's default (limit 50)`,
-      'the plain peer finds the user with one Redis GET of the cookie (a key seeded per session), as ours makes one Redis round trip to validate the session'
-    ], { problems })
+      const pair = await interleavedRatio(ctx,
+        { child: server, key: 'rls-read', label: 'ours: GET /api/portfolios (RLS)', kind: 'ours', spec: ours },
+        { child: server, key: 'peer:rls-owner', label: 'peer: same server, same SELECT as owner, no RLS', kind: 'peer', spec: owner })
+      return scenarioResult(rlsRead, [pair.ours, pair.peer], [
+        `each user has ${PORTFOLIOS_PER_USER} portfolios; the page is the route's default (limit 50)`,
+        'both routes run in one process of our server (tsx-loaded src, the same code as the build) with the same authenticate hook; only the SELECT differs: under RLS as the app role, or as the table owner',
+        `rls-read ÷ fair pair: ${describeRounds(pair.ratio)}`
+      ], { problems, details: { rlsRatio: pair.ratio } })
+    })
   }
 }

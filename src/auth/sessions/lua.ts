@@ -10,7 +10,7 @@
 //
 // Credential version key "{<user tag>}:cv": written only by a user-wide revocation (REVOKE with a
 // version), together with the sweep of the user's sessions, in one atomic call. CREATE refuses a
-// login that read an older version, VALIDATE refuses a session older than it. A missing key means
+// login that read an older version, validation (a plain read in store.ts) refuses a session older than it. A missing key means
 // "not bumped lately": every session older than a bump was deleted by that bump's sweep. Times are epoch ms from Redis' own clock,
 // so every instance agrees on them.
 //
@@ -84,32 +84,26 @@ return out
 `
 
 /**
- * KEYS[1] session, KEYS[2] the user's credential version. ARGV: idleMs, touchIntervalMs.
- * Returns false when there is no live session (or it predates the user's credential version), else
- * { uid, role, pid, ip, ua, dev, cre, seen, idle, abs, touched (0/1), em }.
- * The touch only ever rewrites a key that exists inside this same atomic call, so a session
- * deleted by a logout can never be re-saved by a request that was in flight.
+ * KEYS[1] session. ARGV: idleMs, touchIntervalMs.
+ * The sliding touch, run only when a plain read (see store.ts) found the session's last touch
+ * older than the touch interval by the instance's clock. Redis' clock decides again here, so an
+ * instance whose clock runs ahead costs one cheap call, never an extra write.
+ * Returns false when the key is gone (revoked or expired since the read), else { seen, idle }.
+ * It only ever rewrites a key that exists inside this same atomic call, so a session deleted by
+ * a logout can never be re-saved by a request that was in flight.
  */
-export const VALIDATE = NOW + `
-local v = redis.call('HMGET', KEYS[1], 'uid', 'role', 'pid', 'ip', 'ua', 'dev', 'cre', 'seen', 'idle', 'abs', 'em', 'cv')
+export const TOUCH = NOW + `
+local v = redis.call('HMGET', KEYS[1], 'seen', 'idle', 'abs')
 if not v[1] then return false end
-local abs, idle = tonumber(v[10]), tonumber(v[9])
-local current = tonumber(redis.call('GET', KEYS[2]) or '0')
-if now >= abs or now >= idle or current > tonumber(v[12] or '0') then
-  redis.call('DEL', KEYS[1])
-  return false
-end
-local touched = 0
-if now - tonumber(v[8]) >= tonumber(ARGV[2]) then
+local seen, idle, abs = tonumber(v[1]), tonumber(v[2]), tonumber(v[3])
+if now - seen >= tonumber(ARGV[2]) then
   idle = now + tonumber(ARGV[1])
   if idle > abs then idle = abs end
   redis.call('HSET', KEYS[1], 'seen', now, 'idle', idle)
   redis.call('PEXPIREAT', KEYS[1], idle)
-  v[8] = now
-  v[9] = idle
-  touched = 1
+  seen = now
 end
-return { v[1], v[2], v[3], v[4], v[5], v[6], tonumber(v[7]), tonumber(v[8]), tonumber(v[9]), abs, touched, v[11] or '' }
+return { seen, idle }
 `
 
 /**
