@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import { build, freePort } from './helper.js'
 
-export const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = join(import.meta.dirname, 'artifacts')
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

@@ -32,7 +32,7 @@ const SAFE_HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,
  * and the price socket on this host. 'self' alone covers ws: in current browsers, but not in all:
  * the socket's origin is named when the Host header is one that can be named safely.
  */
-export function pagePolicy (host: string, secure: boolean): string {
+function pagePolicy (host: string, secure: boolean): string {
   const socket = SAFE_HOST.test(host) ? ` ${secure ? 'wss' : 'ws'}://${host}` : ''
   return "default-src 'none'; script-src 'self'; style-src 'self'; " +
     `connect-src 'self'${socket}; img-src 'self'; font-src 'self'; form-action 'self'; ` +
