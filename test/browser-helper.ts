@@ -51,9 +51,9 @@ export async function firstPage (context: BrowserContext): Promise<Page> {
   return context.pages()[0] ?? await context.newPage()
 }
 
-export async function shot (page: Page, name: string): Promise<void> {
+export async function shot (page: Page, name: string, fullPage = true): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true })
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage })
 }
 
 /** fills the visible sign-in form and waits for the signed-in view */

@@ -2,7 +2,7 @@
 // holding, a revocation from a second device seen within 1 s, errors people meet, keyboard-only
 // sign-in and a 360 px layout. Screenshots of each step go to test/artifacts/.
 import t from 'tap'
-import { uniqueEmail } from './helper.js'
+import { adminSql, uniqueEmail } from './helper.js'
 import { PASSWORD } from './auth-helper.js'
 import { device, firstPage, serve, shot, signIn } from './browser-helper.js'
 
@@ -110,6 +110,15 @@ t.test('clear messages: wrong password, account backoff with its wait, disabled 
   const backoff = await attempt('wrong password 123456')
   t.match(backoff, /Too many failed sign-ins for this account\. Try again in \d+ seconds?\./, 'the backoff says how long to wait')
   await shot(page, '05-backoff-message')
+
+  const disabled = uniqueEmail('disabled')
+  const made = await app.inject({ method: 'POST', url: '/api/auth/register', headers: { origin }, payload: { email: disabled, password: PASSWORD } })
+  await adminSql(t)`update users set disabled_at = now() where id = ${made.json().user.id}`
+  await page.fill('#login-email', disabled)
+  await page.fill('#login-password', PASSWORD)
+  await page.click('#login-form button[type=submit]')
+  await page.waitForFunction(() => /disabled/.test(document.getElementById('login-status')?.textContent ?? ''))
+  t.equal(await page.textContent('#login-status'), 'This account is disabled. Contact support to have it enabled again.')
 
   const lockdown = await serve(t, { SECURITY_LOCKDOWN: 'true' })
   await page.goto(lockdown.origin + '/')

@@ -110,7 +110,7 @@ async function act (method: string, path: string, done: string, body?: unknown):
 async function loadAudit (event?: SubmitEvent): Promise<void> {
   event?.preventDefault()
   const v = formValues(byId<HTMLFormElement>('audit-form'))
-  const q = new URLSearchParams({ limit: '100' })
+  const q = new URLSearchParams({ limit: '25' })
   if (v.type) q.set('type', v.type)
   if (v.userId) q.set('userId', v.userId)
   if (v.from) q.set('from', new Date(v.from).toISOString())
