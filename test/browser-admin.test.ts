@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (the DOM types: these tests run functions inside the page with page.evaluate)
 // The operator's page in real headless Chromium: an admin revokes a user's session from /admin
 // and that user's open page says so within 1 s; a non-admin gets no data and a clear message.
 import t from 'tap'

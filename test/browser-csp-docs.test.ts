@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (the DOM types: these tests run functions inside the page with page.evaluate)
 // The pages' CSP and /docs in real headless Chromium: an injected inline script is blocked (a
 // securitypolicyviolation event), and the API reference renders from local assets only.
 import t from 'tap'

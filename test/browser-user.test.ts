@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (the DOM types: these tests run functions inside the page with page.evaluate)
 // The user's page in real headless Chromium: sign up, the HttpOnly cookie, live ticks valuing a
 // holding, a revocation from a second device seen within 1 s, errors people meet, keyboard-only
 // sign-in and a 360 px layout. Screenshots of each step go to test/artifacts/.
