@@ -39,18 +39,18 @@ t.test('sign up, cookie out of reach of scripts, ticks value the portfolio, revo
   await page.fill('#holding-symbol', 'AAPL')
   await page.fill('#holding-quantity', '10')
   await page.click('#holding-form button[type=submit]')
-  await page.waitForSelector('#portfolios tr[data-symbol="AAPL"]')
+  await page.waitForSelector('#portfolio-list tr[data-symbol="AAPL"]')
   const firstValue = await page.waitForFunction(() => {
-    const v = document.querySelector('#portfolios .portfolio-total')?.textContent ?? '…'
+    const v = document.querySelector('#portfolio-list .portfolio-total')?.textContent ?? '…'
     return v !== '…' ? v : null
   })
   const before = await firstValue.jsonValue()
   // the random walk moves every price by at least a cent each tick: the value must change
   await page.waitForFunction(prev => {
-    const v = document.querySelector('#portfolios .portfolio-total')?.textContent
+    const v = document.querySelector('#portfolio-list .portfolio-total')?.textContent
     return v !== undefined && v !== '…' && v !== prev
   }, before, { timeout: 10_000 })
-  const after = await page.textContent('#portfolios .portfolio-total')
+  const after = await page.textContent('#portfolio-list .portfolio-total')
   t.not(after, before, `the portfolio value moved with the ticks (${before} → ${after})`)
   await shot(page, '02-signed-in-live')
 
@@ -59,7 +59,7 @@ t.test('sign up, cookie out of reach of scripts, ticks value the portfolio, revo
   await page.fill('#trade-quantity', '5')
   await page.fill('#trade-price', '100')
   await page.click('#trade-form button[type=submit]')
-  await page.waitForSelector('#portfolios tr[data-symbol="AAPL"][data-quantity="15"]')
+  await page.waitForSelector('#portfolio-list tr[data-symbol="AAPL"][data-quantity="15"]')
   t.pass('a recorded buy shows in the holding (10 + 5)')
 
   // a second device signs in and revokes the first from its device list
@@ -85,7 +85,7 @@ t.test('sign up, cookie out of reach of scripts, ticks value the portfolio, revo
   const ticks = await page.textContent('#tick-count')
   await page.waitForTimeout(500)
   t.equal(await page.textContent('#tick-count'), ticks, 'no tick arrives after the revocation')
-  t.equal(await page.isVisible('#portfolios .portfolio'), false, 'the portfolio is no longer shown')
+  t.equal(await page.isVisible('#portfolio-list .portfolio'), false, 'the portfolio is no longer shown')
   await shot(page, '04-revoked-notice')
 })
 

@@ -54,7 +54,7 @@ function leave (why: string, kind: 'error' | 'info' = 'error'): void {
   portfolios = []
   holdings.clear()
   byId('devices').replaceChildren()
-  byId('portfolios').replaceChildren()
+  byId('portfolio-list').replaceChildren()
   show('out')
   say('signed-out-notice', why, kind)
 }
@@ -210,7 +210,7 @@ async function loadPortfolios (): Promise<void> {
 }
 
 function renderPortfolios (): void {
-  const root = byId('portfolios')
+  const root = byId('portfolio-list')
   root.replaceChildren(...portfolios.map(p => {
     const section = el('section', undefined, 'portfolio')
     section.dataset.portfolio = p.id
@@ -239,7 +239,7 @@ function renderPortfolios (): void {
 
 /** recomputed on every tick: market value and day change of each holding and portfolio */
 function renderValues (): void {
-  for (const section of document.querySelectorAll<HTMLElement>('#portfolios .portfolio')) {
+  for (const section of document.querySelectorAll<HTMLElement>('#portfolio-list .portfolio')) {
     let total = 0
     let complete = true
     for (const row of section.querySelectorAll<HTMLTableRowElement>('tbody tr')) {
