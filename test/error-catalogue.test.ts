@@ -6,7 +6,8 @@ import t from 'tap'
 import Fastify, { type FastifyError } from 'fastify'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import { build, adminSql, appSql } from './helper.js'
+import postgres from 'postgres'
+import { build, adminSql, appSql, TEST_DATABASE_URL } from './helper.js'
 import { ORIGIN, browser, login, register } from './auth-helper.js'
 import { ERROR_CATALOGUE, isErrorCode } from '../src/core/errors.js'
 import { installErrorHandler, sendWireError, toWireError } from '../src/core/error-handler.js'
@@ -109,6 +110,24 @@ t.test('Postgres data exceptions are 400 and constraint clashes 409 in the globa
   t.same([toWireError(fst).statusCode, toWireError(fst).code], [400, 'BAD_REQUEST'], 'an unmapped client error still gets a house code')
   const foreign = Object.assign(new Error('x'), { code: 'E_PLUGIN', statusCode: 502 }) as unknown as FastifyError
   t.same([toWireError(foreign).statusCode, toWireError(foreign).code], [500, 'INTERNAL_ERROR'])
+})
+
+t.test('a Postgres that drops us or cannot take us is a 503, never a 500', async t => {
+  // real errors from a real server: our own backend terminated (57P01, as a restart or an
+  // operator does it) and a database that is not there (3D000)
+  const sql = appSql(t, 1)
+  const terminated = await sql`select pg_terminate_backend(pg_backend_pid())`.then(() => null, (err: unknown) => err)
+  t.match(terminated, { name: 'PostgresError', code: '57P01' })
+  const wire = toWireError(terminated as FastifyError)
+  t.same([wire.statusCode, wire.code], [503, 'DEPENDENCY_UNAVAILABLE'])
+  const url = new URL(TEST_DATABASE_URL)
+  url.pathname = '/hallpass_no_such_database'
+  const nowhere = postgres(url.toString(), { max: 1, onnotice: () => {} })
+  t.teardown(() => nowhere.end({ timeout: 1 }))
+  const absent = await nowhere`select 1`.then(() => null, (err: unknown) => err)
+  t.match(absent, { name: 'PostgresError', code: '3D000' })
+  const wire2 = toWireError(absent as FastifyError)
+  t.same([wire2.statusCode, wire2.code], [503, 'DEPENDENCY_UNAVAILABLE'])
 })
 
 t.test('GET /api/admin/audit?userId=urn:uuid:… is a 400 VALIDATION_FAILED, not a 500', async t => {

@@ -45,10 +45,17 @@ const CONFLICT_STATES = new Set(['23505', '23503', '23P01'])
 
 // errors of ioredis and postgres.js that mean "the dependency is down", not "a bug"
 function isDependencyDown (err: Error & { code?: string; name?: string }): boolean {
+  const code = err.code ?? ''
   return err.name === 'MaxRetriesPerRequestError' ||
     /Stream isn't writeable|Connection is closed|Command timed out/.test(err.message) ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57014'].includes(err.code ?? '')
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57014'].includes(code) ||
+    (err.name === 'PostgresError' && POSTGRES_DOWN.test(code))
 }
+
+// SQLSTATEs of a server that is going away or cannot take us: connection exceptions (08),
+// insufficient resources such as too many clients (53), operator intervention such as a
+// terminated backend or a shutdown (57P), and a database that does not exist (3D000)
+const POSTGRES_DOWN = /^(08|53|57P|3D000)/
 
 /** the house code of a Postgres data or constraint error, else undefined */
 function postgresCode (err: FastifyError): ErrorCode | undefined {
