@@ -10,7 +10,10 @@ const config: KnipConfig = {
     'bench/peers/*.ts',
     'migrations/*.ts',
     'test/**/*.test.ts',
-    'test/setup.ts'
+    'test/setup.ts',
+    // the browser code: compiled by build:web and loaded by the pages' script tags
+    'src/web/client/app.ts',
+    'src/web/client/admin.ts'
   ],
   project: ['{src,scripts,bench,migrations,test}/**/*.ts'],
   // a type or interface that an exported function's signature uses may stay exported

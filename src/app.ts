@@ -24,6 +24,7 @@ import { portfolioPlugin } from './portfolio/plugin.js'
 import { pricesPlugin } from './prices/plugin.js'
 import { opsPlugin } from './ops/plugin.js'
 import { websocketOptions } from './prices/websocket-options.js'
+import { webPlugin } from './web/plugin.js'
 
 export interface AppDeps {
   /** an existing Redis client (the caller closes it) */
@@ -100,6 +101,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(portfolioPlugin, deps.portfolioExtraRoutes ? { extraRoutes: deps.portfolioExtraRoutes } : {})
   await app.register(pricesPlugin, { config })
   await app.register(opsPlugin, { config })
+  await app.register(webPlugin) // the pages: static files that call the API above
 
   return app
 }

@@ -47,6 +47,7 @@ export const EnvSchema = Type.Object({
   PG_POOL_MAX: v({ default: '10', pattern: INT, form: 'an integer from 1 to 200' }),
   PG_STATEMENT_TIMEOUT: v({ default: '5s', pattern: DURATION_PATTERN, form: 'a duration such as 5000ms, 5s or 1m' }),
   MIGRATE_ON_START: v({ default: '', pattern: '^$|' + BOOL, form: 'true or false (default: true outside production)' }),
+  DOCS_ENABLED: v({ default: '', pattern: '^$|' + BOOL, form: 'true or false (default: true outside production): the API reference at /docs and its document at /docs/json' }),
 
   SESSION_IDLE_TIMEOUT: v({ default: '24h', pattern: DURATION_PATTERN, form: 'a duration such as 900, 15m, 24h or 30d (seconds when bare)' }),
   SESSION_ABSOLUTE_TIMEOUT: v({ default: '30d', pattern: DURATION_PATTERN, form: 'a duration such as 900, 15m, 24h or 30d (seconds when bare)' }),
@@ -101,6 +102,8 @@ export interface Config {
   readonly redis: { readonly url: string; readonly clusterNodes: readonly { host: string; port: number }[]; readonly keyPrefix: string }
   readonly db: { readonly url: string; readonly adminUrl: string; readonly poolMax: number; readonly statementTimeoutMs: number }
   readonly migrateOnStart: boolean
+  /** /docs (the readable reference) and /docs/json */
+  readonly docsEnabled: boolean
   readonly session: {
     readonly idleTimeoutMs: number
     readonly absoluteTimeoutMs: number
@@ -279,6 +282,7 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
     },
     db: { url: r.DATABASE_URL, adminUrl: r.DATABASE_ADMIN_URL, poolMax, statementTimeoutMs },
     migrateOnStart: r.MIGRATE_ON_START === '' ? !isProduction : bool(r.MIGRATE_ON_START),
+    docsEnabled: r.DOCS_ENABLED === '' ? !isProduction : bool(r.DOCS_ENABLED),
     session: {
       idleTimeoutMs,
       absoluteTimeoutMs,

@@ -1,8 +1,36 @@
 // The OpenAPI document, generated from the routes' own TypeBox schemas (dynamic mode), at
-// GET /docs/json. Registered first in app.ts: @fastify/swagger collects routes through an
-// onRoute hook, so it only sees the routes registered after it.
+// GET /docs/json, and a readable reference of it at GET /docs (Swagger UI, its assets served by
+// this app). Registered first in app.ts: @fastify/swagger collects routes through an onRoute
+// hook, so it only sees the routes registered after it. DOCS_ENABLED=false serves neither.
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+
+/**
+ * Operations that answer without a credential; every other one needs the session cookie or a
+ * Bearer token. A list rather than a guess from the hooks: test/openapi.test.ts calls every
+ * operation without a credential and holds this list to what the server does.
+ */
+const PUBLIC_OPERATIONS = new Set([
+  'POST /api/auth/register',
+  'POST /api/auth/login',
+  'POST /api/auth/refresh',
+  'GET /api/auth/status',
+  'GET /api/health',
+  'GET /api/health/ready',
+  'GET /api/health/auth-legacy',
+  'GET /api/health/auth-v2'
+])
+
+const SIGNED_IN: Array<Record<string, string[]>> = [{ cookieAuth: [] }, { bearerAuth: [] }]
+
+/**
+ * Swagger UI's own policy: its scripts and styles from this app only; it sets style attributes
+ * from script, hence 'unsafe-inline' for styles (never for scripts). Tighter than the pages'
+ * policy needs to be nowhere else.
+ */
+const DOCS_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 const OPENAPI_TAGS = [
   { name: 'auth', description: 'Login, logout, registration, password change, legacy token refresh' },
@@ -40,10 +68,21 @@ export const openapiPlugin = fp(async app => {
           }
         }
       },
-      tags: OPENAPI_TAGS
+      tags: OPENAPI_TAGS,
+      // relative: the document describes whichever origin serves it
+      servers: [{ url: '/', description: 'this server' }]
+    },
+    transform: ({ schema, url, route }) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method]
+      const open = methods.some(m => PUBLIC_OPERATIONS.has(`${m} ${url}`))
+      return { schema: { ...schema, security: open ? [] : SIGNED_IN }, url }
     }
   })
 
-  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger())
-  app.get('/docs', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs/json', 302))
+  if (!app.config.docsEnabled) return
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: DOCS_CSP,
+    uiConfig: { validatorUrl: null, deepLinking: false, tryItOutEnabled: false }
+  })
 }, { name: 'openapi' })

@@ -11,6 +11,8 @@ import { authOf } from '../guards.js'
 const AuditQuerySchema = Type.Object({
   userId: Type.Optional(UuidSchema()),
   type: Type.Optional(Type.String({ pattern: '^[A-Z_]{1,64}$' })),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'rows at or after this time' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'rows before this time' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 })
 }, { additionalProperties: false })
 
@@ -29,7 +31,7 @@ export const adminAuditRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/api/admin/audit', {
     schema: { tags: ['admin'], querystring: AuditQuerySchema, response: { 200: Type.Object({ entries: Type.Array(AuditRowSchema) }), ...errorReplies(400, 401, 403) } }
   }, async request => {
-    const { userId, type, limit } = request.query
+    const { userId, type, from, to, limit } = request.query
     // admin reads are audited like admin changes: who looked at whose trail
     app.audit.record({ type: 'ADMIN_READ', userId: userId ?? null, ...requestContext(request), details: { adminId: authOf(request).userId, read: 'audit', ...(type ? { type } : {}) } })
     const sql = app.db.sql
@@ -38,6 +40,7 @@ export const adminAuditRoutes: FastifyPluginAsyncTypebox = async app => {
              user_agent as "userAgent", details, created_at as "createdAt"
       from audit_logs
       where true ${userId ? sql`and user_id = ${userId}` : sql``} ${type ? sql`and type = ${type}` : sql``}
+        ${from ? sql`and created_at >= ${from}::timestamptz` : sql``} ${to ? sql`and created_at < ${to}::timestamptz` : sql``}
       order by created_at desc, id desc
       limit ${limit}`
     return { entries: rows.map(r => ({ ...r, createdAt: r.createdAt.toISOString() })) }

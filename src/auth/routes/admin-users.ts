@@ -8,12 +8,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Errors } from '../../core/errors.js'
 import { authOf } from '../guards.js'
-import { changeCredentials, findUserById } from '../users.js'
+import { changeCredentials, findUserByEmail, findUserById } from '../users.js'
 import { requestContext } from '../../core/request-context.js'
 import { sessionView } from './sessions.js'
 import { revokeEverything, revokedCount } from '../revoke-user.js'
 import { RevokedCountSchema, SessionListSchema, UserSchema } from '../schemas.js'
-import { UuidParamsSchema, errorReplies } from '../../core/schemas.js'
+import { UuidParamsSchema, UuidSchema, errorReplies } from '../../core/schemas.js'
 
 const StatsSchema = Type.Object({
   activeSessions: Type.Integer(),
@@ -24,6 +24,11 @@ const StatsSchema = Type.Object({
 const RoleBodySchema = Type.Object({ role: Type.Union([Type.Literal('user'), Type.Literal('admin')]) }, { additionalProperties: false })
 const RoleReplySchema = Type.Object({ user: UserSchema, revoked: Type.Integer() })
 
+// an exact email (compared case-insensitively, as at login); no pattern search, so the audit
+// row says exactly which account an admin looked up
+const FindUserQuerySchema = Type.Object({ email: Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' }) }, { additionalProperties: false })
+const FoundUserSchema = Type.Object({ user: Type.Intersect([UserSchema, Type.Object({ disabled: Type.Boolean() })]) })
+
 const DisableReplySchema = Type.Object({ user: Type.Intersect([UserSchema, Type.Object({ disabled: Type.Boolean() })]), revoked: Type.Integer() })
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
@@ -31,6 +36,16 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
     const admin = authOf(request)
     app.audit.record({ type, userId: targetUserId, ...requestContext(request), details: { adminId: admin.userId, ...details } })
   }
+
+  app.get('/api/admin/users', {
+    schema: { tags: ['admin'], summary: 'Find a user by email (exact, case-insensitive)', querystring: FindUserQuerySchema, response: { 200: FoundUserSchema, ...errorReplies(400, 401, 403, 404) } }
+  }, async request => {
+    const user = await findUserByEmail(app.db.sql, request.query.email.trim())
+    // a miss is audited too: who searched for which address is the point of the trail
+    audit(request, 'ADMIN_READ', user?.id ?? null, { read: 'user_by_email', ...(user ? {} : { email: request.query.email.trim().toLowerCase() }) })
+    if (!user) throw new Errors.NOT_FOUND('User')
+    return { user: { id: user.id, email: user.email, role: user.role, disabled: user.disabledAt !== null } }
+  })
 
   app.get('/api/admin/users/:id/sessions', {
     schema: { tags: ['admin'], params: UuidParamsSchema, response: { 200: SessionListSchema, ...errorReplies(400, 401, 403, 404) } }
@@ -50,6 +65,22 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
     const user = revoked.user
     audit(request, 'ADMIN_SESSIONS_REVOKED', user.id, { revoked: revokedCount(revoked), sessions: revoked.sessions.length, families: revoked.families, accessTokens: revoked.accessTokens })
     return { revoked: revokedCount(revoked) }
+  })
+
+  app.delete('/api/admin/users/:id/sessions/:sessionId', {
+    schema: {
+      tags: ['admin'],
+      summary: 'End one session of a user',
+      params: Type.Object({ id: UuidSchema(), sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'a public session id' }) }),
+      response: { 204: { type: 'null' }, ...errorReplies(400, 401, 403, 404) }
+    }
+  }, async (request, reply) => {
+    const { id, sessionId } = request.params
+    // revoke() is keyed by user and session: another user's session id is a 404 like an unknown one
+    if (!(await app.sessions.revoke(id, sessionId, 'admin_revoked'))) throw new Errors.NOT_FOUND('Session')
+    app.sessionMirror.revoked(id, [sessionId], 'admin_revoked')
+    audit(request, 'ADMIN_SESSIONS_REVOKED', id, { revoked: 1, scope: 'one', session: sessionId })
+    return reply.code(204).send()
   })
 
   for (const action of ['disable', 'enable'] as const) {
