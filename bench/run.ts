@@ -7,7 +7,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
-import { benchEnv, KEY_PREFIX } from './lib/bench-env.js'
+import { benchEnv } from './lib/bench-env.js'
 import { cleanRedis, prepareDatabase } from './lib/database.js'
 import { seed as seedAll, benchStore } from './lib/seed.js'
 import { seedFastifySessions, seedFloorKeys } from './lib/seed-peers.js'
@@ -16,9 +16,7 @@ import { cpuBusy } from './lib/cpu-busy.js'
 import { FULL_SHAPE, QUICK_SHAPE, type Measurement } from './lib/load.js'
 import { machineOf, renderReport, resultsDirFor, writeLatest, writeScenario, type RunInfo } from './lib/report.js'
 import type { RunContext, Scenario, ScenarioResult } from './lib/context.js'
-import { ceiling } from './scenarios/ceiling.js'
 import { sessionValidate } from './scenarios/session-validate.js'
-import { peers } from './scenarios/peers.js'
 import { legacyValidate } from './scenarios/legacy-validate.js'
 import { mixed } from './scenarios/mixed.js'
 import { rlsRead } from './scenarios/rls-read.js'
@@ -26,8 +24,9 @@ import { loginStorm } from './scenarios/login-storm.js'
 import { revocations } from './scenarios/revocations.js'
 import { wsFanout } from './scenarios/ws-fanout.js'
 
-// ours and the peers alternate, so each ratio compares runs made within minutes of each other
-const SCENARIOS: Scenario[] = [ceiling, sessionValidate, peers, legacyValidate, mixed, rlsRead, loginStorm, revocations, wsFanout]
+// each comparison runs its sides in interleaved rounds (lib/rounds.ts), so a ratio compares runs
+// made seconds apart
+const SCENARIOS: Scenario[] = [sessionValidate, legacyValidate, mixed, rlsRead, loginStorm, revocations, wsFanout]
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -62,17 +61,19 @@ redis.on('error', () => {}) // the awaited calls report it
 const sql = postgres(bench.adminUrl, { max: 4, onnotice: () => {} })
 let exitCode = 0
 try {
-  log(`preparing the ${new URL(bench.adminUrl).pathname.slice(1)} database and the ${KEY_PREFIX} Redis prefix`)
+  log(`preparing the ${new URL(bench.adminUrl).pathname.slice(1)} database and the ${bench.keyPrefix} Redis prefix`)
   await prepareDatabase(bench.adminUrl)
   await redis.connect().catch((err: Error) => {
     throw new Error(`Redis at ${new URL(bench.redisUrl).host} does not answer (${err.message}); start it, or set REDIS_URL`)
   })
-  await cleanRedis(redis, KEY_PREFIX)
+  await cleanRedis(redis, bench.keyPrefix)
   log('seeding users, sessions and tokens')
   const loginUsers = (quick ? 250 : 1000) + 1
-  const seed = await seedAll(sql, redis, bench.config, loginUsers)
-  await seedFloorKeys(redis, KEY_PREFIX, seed.sessionTokens, seed.sessionTokenUsers)
-  const fastifySessionCookies = await seedFastifySessions(bench.redisUrl, KEY_PREFIX, bench.fastifySessionSecret, seed.sessionUsers, seed.sessionTokens.length)
+  // the cold-cache scenario: far more sessions than come back within the cache TTL
+  const coldSessions = quick ? 30_000 : 100_000
+  const seed = await seedAll(sql, redis, bench.config, loginUsers, coldSessions)
+  await seedFloorKeys(redis, bench.keyPrefix, seed.sessionTokens, seed.sessionTokenUsers)
+  const fastifySessionCookies = await seedFastifySessions(bench.redisUrl, bench.keyPrefix, bench.fastifySessionSecret, seed.sessionUsers, seed.sessionTokens.length)
 
   const [pg] = await sql<{ server_version: string }[]>`show server_version`
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown'
@@ -82,7 +83,8 @@ try {
     startedAt: new Date().toISOString(),
     machine: machineOf(pg?.server_version.split(' ')[0] ?? 'unknown', redisVersion),
     loadBefore,
-    busyBefore
+    busyBefore,
+    shape: quick ? QUICK_SHAPE : FULL_SHAPE
   }
 
   const ctx: RunContext = {
@@ -94,7 +96,8 @@ try {
     sql,
     redis,
     store: benchStore(redis, bench.config),
-    measurements: new Map<string, Measurement>()
+    measurements: new Map<string, Measurement>(),
+    rounds: new Map()
   }
 
   const resultsDir = await resultsDirFor({ quick, partial: only !== null })
@@ -117,7 +120,7 @@ try {
     await writeScenario(resultsDir, run, result)
   }
 
-  const markdown = scrub(renderReport({ ...run, wallS: (performance.now() - started) / 1000, loadAfter: os.loadavg()[0] ?? 0 }, results, ctx.measurements))
+  const markdown = scrub(renderReport({ ...run, wallS: (performance.now() - started) / 1000, loadAfter: os.loadavg()[0] ?? 0 }, results, ctx.measurements, ctx.rounds))
   process.stdout.write('\n' + markdown)
   await writeLatest(resultsDir, markdown)
   log(`report written to ${scrub(fileURLToPath(resultsDir))}`)
@@ -131,7 +134,7 @@ try {
   exitCode = 1
 } finally {
   await stopAll()
-  await cleanRedis(redis, KEY_PREFIX).catch(() => {})
+  await cleanRedis(redis, bench.keyPrefix).catch(() => {})
   redis.disconnect()
   await sql.end({ timeout: 5 })
 }

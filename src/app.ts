@@ -23,6 +23,7 @@ import { healthRoutes } from './health/health-routes.js'
 import { portfolioPlugin } from './portfolio/plugin.js'
 import { pricesPlugin } from './prices/plugin.js'
 import { opsPlugin } from './ops/plugin.js'
+import { retentionPlugin } from './ops/retention-plugin.js'
 import { websocketOptions } from './prices/websocket-options.js'
 import { webPlugin } from './web/plugin.js'
 
@@ -67,7 +68,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     genReqId: () => randomUUID(),
     childLoggerFactory: lazyChildLogger,
     bodyLimit: 64 * 1024, // the API takes small JSON bodies; anything larger is a 413
-    requestTimeout: 30_000,
+    requestTimeout: Math.min(30_000, Math.floor(config.shutdownTimeoutMs / 2)), // a slow upload cannot hold a shutdown past its grace
     keepAliveTimeout: 72_000, // longer than a typical load balancer's idle timeout
     return503OnClosing: true,
     // a malformed URL or an over-long parameter is refused before routing: same house shape
@@ -76,7 +77,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
 
   // core: error shape, validation, docs, cookies, headers, lockdown (before anything authenticates)
   app.decorate('config', config)
-  installErrorHandler(app)
+  installErrorHandler(app, { dependencyLogIntervalMs: config.dependencyLogIntervalMs })
   installValidators(app)
   // the API speaks JSON only: a text/plain body is refused (415) like any other type, rather
   // than parsed into a string that a route without a body schema would accept
@@ -101,6 +102,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(portfolioPlugin, deps.portfolioExtraRoutes ? { extraRoutes: deps.portfolioExtraRoutes } : {})
   await app.register(pricesPlugin, { config })
   await app.register(opsPlugin, { config })
+  await app.register(retentionPlugin, { config })
   await app.register(webPlugin) // the pages: static files that call the API above
 
   return app

@@ -3,11 +3,10 @@
 // close() writes the queue before the db plugin ends the pool.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { createServer, type Socket } from 'node:net'
-import { once } from 'node:events'
 import pino from 'pino'
 import { build, adminSql, appSql, waitFor } from './helper.js'
 import { createAuditLog } from '../src/audit/audit-log.js'
+import { silentPostgresSql } from './fault-processes.js'
 import { createSql } from '../src/infra/db.js'
 
 const DEAD_DB = 'postgres://hallpass_app:pw-not-for-logs@127.0.0.1:1/hallpass_test'
@@ -107,7 +106,7 @@ t.test('close writes the queue before the db plugin ends the pool', async t => {
 
 t.test('with Postgres unreachable, record() returns at once and close() ends in bounded time', async t => {
   const out: string[] = []
-  const app = await build(t, { DATABASE_URL: DEAD_DB, LOG_LEVEL: 'warn' }, { logStream: { write: (l: string) => { out.push(l) } } })
+  const app = await build(t, { DATABASE_URL: DEAD_DB, LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT: '6s' }, { logStream: { write: (l: string) => { out.push(l) } } })
   const started = performance.now()
   const returned = new Set<unknown>()
   for (let i = 0; i < 300; i++) returned.add(app.audit.record({ type: 'LOGIN_FAILURE', ip: '198.51.100.1', details: { i } }))
@@ -169,17 +168,7 @@ t.test('a row Postgres refuses is dropped alone; the rest of its batch lands', a
 
 t.test('close gives up after its timeout when Postgres accepts but never answers', async t => {
   // a listener that takes the connection and stays silent, like a host behind a dead link
-  const sockets = new Set<Socket>()
-  const silent = createServer(socket => { sockets.add(socket) })
-  silent.listen(0, '127.0.0.1')
-  await once(silent, 'listening')
-  const { port } = silent.address() as { port: number }
-  t.teardown(() => {
-    for (const s of sockets) s.destroy()
-    silent.close()
-  })
-  const sql = createSql(`postgres://hallpass_app@127.0.0.1:${port}/hallpass_test`, { max: 1, statementTimeoutMs: 1000 })
-  t.teardown(() => sql.end({ timeout: 0 }))
+  const sql = await silentPostgresSql(t)
   const { logger, lines } = captureLog('error')
   const audit = createAuditLog(sql, logger, { closeTimeoutMs: 300, flushIntervalMs: 60_000 })
   audit.record({ type: 'LOGOUT', details: { n: 1 } })

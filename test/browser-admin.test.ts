@@ -1,10 +1,13 @@
 /// <reference lib="dom" />
 // (the DOM types: these tests run functions inside the page with page.evaluate)
 // The operator's page in real headless Chromium: an admin revokes a user's session from /admin
-// and that user's open page says so within 1 s; a non-admin gets no data and a clear message.
+// and that user's open page says so within 1 s; the migration's progress (the legacy report's
+// numbers) is on the page; a non-admin gets no data and a clear message.
 import t from 'tap'
-import { adminSql, uniqueEmail } from './helper.js'
-import { PASSWORD } from './auth-helper.js'
+import { adminSql, build, uniqueEmail } from './helper.js'
+import { PASSWORD, register } from './auth-helper.js'
+import { legacyLogin } from './legacy-helper.js'
+import { ownSchema } from './legacy-report-helper.js'
 import { device, firstPage, serve, shot, signIn } from './browser-helper.js'
 
 async function registerUser (app: import('fastify').FastifyInstance, origin: string, email: string): Promise<string> {
@@ -18,7 +21,12 @@ async function registerUser (app: import('fastify').FastifyInstance, origin: str
 }
 
 t.test('an admin finds a user by email and revokes their session: the user\'s page says so within 1 s', async t => {
-  const { app, origin } = await serve(t)
+  // one user with two live legacy refresh families, in a refresh_tokens of this test's own
+  const seed = await build(t, { NEW_AUTH_PERCENTAGE: '0' })
+  const legacyUser = await register(seed)
+  await legacyLogin(seed, legacyUser.email)
+  const { appUrl } = await ownSchema(t, legacyUser.userId)
+  const { app, origin } = await serve(t, { DATABASE_URL: appUrl })
   const sql = adminSql(t)
   const adminEmail = uniqueEmail('admin')
   const userEmail = uniqueEmail('victim')
@@ -44,6 +52,16 @@ t.test('an admin finds a user by email and revokes their session: the user\'s pa
   t.match(await adminPage.textContent('#rollout-facts'), /Effective percentage\s*100 %/, 'the rollout is shown')
   t.match(await adminPage.textContent('#rollout-facts'), /Logins \(session\)/, 'logins by mode are shown')
   t.match(await adminPage.textContent('#device-facts'), /Active sessions/)
+  t.match(await adminPage.textContent('#rollout-facts'), /Legacy tokens\s*accepted/, 'the legacy path is shown as accepted')
+
+  await adminPage.waitForSelector('#migration-verdict:not([hidden])')
+  const migration = await adminPage.textContent('#migration-facts') ?? ''
+  t.match(migration, /Users still on legacy refresh families\s*1(?!\d)/, 'the users on legacy families')
+  t.match(migration, /Live legacy refresh families\s*2(?!\d)/, 'their families')
+  t.match(migration, /Of them covered by the rollout \(move at next refresh\)\s*1(?!\d)/, 'how many the rollout covers')
+  t.match(migration, /Of them staying on legacy\s*0(?!\d)/)
+  t.match(migration, /Rollout the servers apply\s*100 % on 1 server\(s\)/)
+  t.match(await adminPage.textContent('#migration-verdict'), /^Verdict: not yet: 1 user still holds 2 live legacy refresh families; 1 of them is in the sessions bucket at 100 %/)
 
   await adminPage.fill('#find-email', userEmail.toUpperCase())
   await adminPage.click('#find-form button[type=submit]')
@@ -62,7 +80,9 @@ t.test('an admin finds a user by email and revokes their session: the user\'s pa
   t.equal(await userPage.getAttribute('#ticker', 'data-state'), 'stopped')
   await shot(userPage, '11-user-revoked-by-admin')
 
-  // the lookup and the revocation are in the audit log, and the page shows them
+  // the lookup and the revocation are in the audit log, and the page shows them (audit rows are
+  // written in batches: flush the one the revocation queued before reading the table)
+  await app.audit.flush()
   const rows = await sql<{ type: string, details: Record<string, unknown> }[]>`
     select type, details from audit_logs where details->>'adminId' = ${adminId} order by created_at`
   t.ok(rows.some(r => r.type === 'ADMIN_READ' && r.details.read === 'user_by_email'), 'the email lookup is audited')
@@ -95,6 +115,7 @@ t.test('a non-admin opening /admin sees a clear message and no data', async t =>
   t.match(await page.textContent('#access'), /administrators only/)
   t.equal(await page.isVisible('#console'), false, 'no section of the console is shown')
   t.equal(await page.textContent('#rollout-facts'), '', 'no rollout data reached the page')
+  t.equal(await page.textContent('#migration-facts'), '', 'no migration numbers reached the page')
   t.ok(calls.length > 0 && calls.every(c => c.status === 403), `every admin call answered 403 (${calls.length})`)
   await shot(page, '13-admin-forbidden')
 })

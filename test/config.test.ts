@@ -23,13 +23,22 @@ t.test('defaults work locally', async t => {
   t.equal(config.session.maxPerUser, 5)
   t.equal(config.jwt.accessTtlMs, 15 * 60_000)
   t.equal(config.refresh.reuseGraceMs, 10_000)
-  t.same(config.rollout, { newAuthEnabled: true, newAuthPercentage: 100, rollbackMode: false, securityLockdown: false })
+  t.same(config.rollout, { newAuthEnabled: true, newAuthPercentage: 100, rollbackMode: false, securityLockdown: false, legacyAuthEnabled: true })
   t.equal(config.migrateOnStart, true, 'migrates on start outside production')
   t.equal(config.session.cookieSecure, false)
   t.equal(config.session.cookieName, 'sid')
   t.ok(config.jwt.accessSecret.length >= 32, 'a development secret is generated')
   t.match(warnings.join('\n'), /JWT_ACCESS_SECRET/, 'and a warning says so')
   t.ok(Object.isFrozen(config) && Object.isFrozen(config.session), 'frozen')
+  t.same(config.allowedOrigins, ['http://localhost:3000', 'http://127.0.0.1:3000'])
+})
+
+t.test('ALLOWED_ORIGINS: by default this server\'s own origins, following PORT and HOST', async t => {
+  t.same(parseConfig({ PORT: '4141' }).config.allowedOrigins, ['http://localhost:4141', 'http://127.0.0.1:4141'])
+  t.same(parseConfig({ PORT: '8080', HOST: '0.0.0.0' }).config.allowedOrigins, ['http://localhost:8080', 'http://127.0.0.1:8080'], 'a wildcard address is no origin')
+  t.same(parseConfig({ PORT: '8080', HOST: 'devbox.lan' }).config.allowedOrigins, ['http://localhost:8080', 'http://127.0.0.1:8080', 'http://devbox.lan:8080'])
+  t.same(parseConfig({ PORT: '8080', HOST: '::1' }).config.allowedOrigins, ['http://localhost:8080', 'http://127.0.0.1:8080', 'http://[::1]:8080'])
+  t.same(parseConfig({ PORT: '4141', ALLOWED_ORIGINS: 'https://app.example.com' }).config.allowedOrigins, ['https://app.example.com'], 'a set value replaces them')
 })
 
 t.test('durations accept bare seconds and units', async t => {

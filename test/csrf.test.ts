@@ -26,7 +26,10 @@ function buildWithRoutes (t: Test, overrides: Env = {}): Promise<FastifyInstance
 
 function refused (t: Test, res: LightMyRequestResponse, what: string): void {
   t.equal(res.statusCode, 403, what)
-  t.same(res.json(), { statusCode: 403, code: 'CSRF_ORIGIN_REJECTED', error: 'Forbidden', message: 'Cross-site request refused' }, what)
+  const body = res.json()
+  t.same({ ...body, message: undefined }, { statusCode: 403, code: 'CSRF_ORIGIN_REJECTED', error: 'Forbidden', message: undefined }, what)
+  // the message tells a curl user or a server on another port what to change
+  t.match(body.message, /^Cross-site request refused: the Origin header \(.*\) is not in the server's ALLOWED_ORIGINS$/, what)
 }
 
 /** got past the check: the route's own body validation answered (the body sent is empty) */
@@ -140,4 +143,29 @@ t.test('a session-authenticated request is checked even when the cookie is not i
   refused(t, await app.inject({ method: 'POST', url: '/api/test/echo', headers: { ...evil, 'x-test-auth': 'session' } }), 'session mode')
   t.equal((await app.inject({ method: 'POST', url: '/api/test/echo', headers: { origin: ORIGIN, 'x-test-auth': 'session' } })).statusCode, 200, 'session mode, our origin')
   t.equal((await app.inject({ method: 'POST', url: '/api/test/echo', headers: { ...evil, 'x-test-auth': 'legacy' } })).statusCode, 200, 'legacy mode')
+})
+
+t.test('the refusal names the Origin that came (or that none did) and ALLOWED_ORIGINS', async t => {
+  const app = await buildWithRoutes(t)
+  const foreign = await app.inject({ method: 'POST', url: '/api/test/echo', cookies: SID, headers: { origin: 'http://127.0.0.1:4141' } })
+  t.equal(foreign.statusCode, 403)
+  t.equal(foreign.json().message, "Cross-site request refused: the Origin header (http://127.0.0.1:4141) is not in the server's ALLOWED_ORIGINS")
+  const none = await app.inject({ method: 'POST', url: '/api/test/echo', cookies: SID })
+  t.equal(none.statusCode, 403)
+  t.equal(none.json().message, "Cross-site request refused: the Origin header (none was sent) is not in the server's ALLOWED_ORIGINS")
+})
+
+t.test('by default the allowed origins follow PORT and HOST: a server on 4141 takes its own pages\' requests', async t => {
+  const app = await build(t, { PORT: '4141', HOST: '192.0.2.10' }, {
+    routes: app => { app.post('/api/test/echo', async () => ({ ok: true })) }
+  })
+  for (const origin of ['http://127.0.0.1:4141', 'http://localhost:4141', 'http://192.0.2.10:4141']) {
+    const res = await app.inject({ method: 'POST', url: '/api/test/echo', cookies: SID, headers: { origin } })
+    t.equal(res.statusCode, 200, `${origin} is allowed`)
+  }
+  for (const origin of ['http://127.0.0.1:3000', 'http://localhost:3000', 'http://127.0.0.1:41410']) {
+    const res = await app.inject({ method: 'POST', url: '/api/test/echo', cookies: SID, headers: { origin } })
+    t.equal(res.statusCode, 403, `${origin} is not`)
+    t.equal(res.json().code, 'CSRF_ORIGIN_REJECTED')
+  }
 })

@@ -42,6 +42,8 @@ export function testEnv (overrides: Env = {}): Env {
     JWT_ACCESS_SECRET: TEST_JWT_SECRET,
     // every file registers its users from 127.0.0.1; the tests of this limit set their own
     RATE_LIMIT_REGISTER: '1000/1h',
+    // every file has a fresh key prefix over one shared database: a fresh prefix is no data loss
+    SESSION_RESTORE_ON_START: 'false',
     ...overrides
   }
 }

@@ -1,28 +1,10 @@
 // /metrics moves as traffic says, on the listener it belongs to; the runbook numbers match the
 // series they come from.
 import t from 'tap'
-import { build } from './helper.js'
-import { login, me, register } from './auth-helper.js'
-import { bearer, legacyLogin } from './legacy-helper.js'
-
-/** the value of one sample line of a Prometheus text exposition (0 when absent) */
-function sample (text: string, name: string, labels: Record<string, string> = {}): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue
-    const m = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})? (\S+)$/.exec(line)
-    if (!m || m[1] !== name) continue
-    const have = (m[3] ?? '').split(',')
-    if (want.every(w => have.includes(w))) return Number(m[4])
-  }
-  return 0
-}
-
-async function scrape (app: Awaited<ReturnType<typeof build>>): Promise<string> {
-  const res = await app.inject({ method: 'GET', url: '/metrics' })
-  if (res.statusCode !== 200) throw new Error(`scrape ${res.statusCode}`)
-  return res.body
-}
+import { build, delay, uniqueEmail, waitFor } from './helper.js'
+import { login, me, ORIGIN, PASSWORD, register } from './auth-helper.js'
+import { bearer, legacyLogin, refresh } from './legacy-helper.js'
+import { moved, sample, scrape } from './metrics-helper.js'
 
 t.test('a failed login adds exactly one to the failure counter; a good one to success by mode', async t => {
   const app = await build(t)
@@ -125,4 +107,41 @@ t.test('the p95 is PromQL\'s histogram_quantile', async t => {
   t.equal(quantile(0.95, cumulative([[0.005, 0], [0.01, 94], [0.025, 100], [Infinity, 100]])), 0.0125, 'as promtool computes it')
   t.equal(quantile(0.95, cumulative([[0.01, 0], [Infinity, 0]])), null, 'no sample, no number')
   t.equal(quantile(0.95, cumulative([[0.01, 50], [Infinity, 100]])), 0.01, 'in +Inf: the highest finite bound')
+})
+
+t.test('registrations, refreshes by outcome, reuse attacks and each kind of refusal move by exactly one', async t => {
+  const app = await build(t, { NEW_AUTH_PERCENTAGE: '0', REFRESH_REUSE_GRACE: '1', RATE_LIMIT_REGISTER: '2/1h', LOGIN_BACKOFF_THRESHOLD: '1' })
+  let before = await scrape(app)
+  const step = async (what: string, expected: Array<[string, Record<string, string>]>): Promise<void> => {
+    const after = await scrape(app)
+    for (const [name, labels] of expected) t.equal(moved(before, after, name, labels), 1, `${what}: ${name} ${JSON.stringify(labels)} +1`)
+    before = after
+  }
+
+  const user = await register(app)
+  await step('a registration', [['hallpass_registrations_total', { outcome: 'success' }]])
+  const taken = await app.inject({ method: 'POST', url: '/api/auth/register', headers: { origin: ORIGIN }, payload: { email: user.email, password: PASSWORD } })
+  t.equal(taken.json().code, 'AUTH_EMAIL_TAKEN')
+  await step('an email taken', [['hallpass_registrations_total', { outcome: 'email_taken' }]])
+  const limited = await app.inject({ method: 'POST', url: '/api/auth/register', headers: { origin: ORIGIN }, payload: { email: uniqueEmail(), password: PASSWORD } })
+  t.equal(limited.json().code, 'RATE_LIMITED')
+  await step('the register limit', [['hallpass_registrations_total', { outcome: 'refused' }], ['hallpass_refusals_total', { kind: 'rate_limit', route: '/api/auth/register' }]])
+
+  const legacy = await legacyLogin(app, user.email)
+  await step('a legacy login', [['hallpass_logins_total', { mode: 'legacy', outcome: 'success' }]])
+  t.equal((await refresh(app, legacy.refreshToken)).statusCode, 200)
+  await step('a rotation', [['hallpass_refreshes_total', { outcome: 'rotated' }]])
+  await delay(1200) // past the 1 s grace window: a replay is theft
+  t.equal((await refresh(app, legacy.refreshToken)).json().code, 'AUTH_REFRESH_REUSED')
+  await waitFor(async () => moved(before, await scrape(app), 'hallpass_audit_events_total', { type: 'TOKEN_REUSE_ATTACK' }) === 1, { what: 'the reuse attack counted' })
+  await step('a reuse', [['hallpass_refreshes_total', { outcome: 'reused' }], ['hallpass_audit_events_total', { type: 'TOKEN_REUSE_ATTACK' }]])
+
+  t.equal((await login(app, user.email, 'a wrong password for the backoff')).res.statusCode, 401)
+  await step('a wrong password', [['hallpass_logins_total', { outcome: 'invalid_credentials' }]])
+  t.equal((await login(app, user.email, 'a wrong password for the backoff')).res.json().code, 'AUTH_TOO_MANY_ATTEMPTS')
+  await step('the account backoff', [['hallpass_logins_total', { outcome: 'backoff' }], ['hallpass_refusals_total', { kind: 'backoff', route: '/api/auth/login' }]])
+
+  const csrf = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: 'sid=anything', origin: 'https://evil.example' } })
+  t.equal(csrf.json().code, 'CSRF_ORIGIN_REJECTED')
+  await step('a cross-site POST', [['hallpass_refusals_total', { kind: 'csrf', route: '/api/auth/logout' }]])
 })

@@ -10,7 +10,7 @@ import { connect } from './ws-helper.js'
 t.test('SIGTERM closes price sockets with 1001 and exits 0 in time', async t => {
   const port = String(20000 + Math.floor(Math.random() * 20000))
   const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
-    env: { ...process.env, ...testEnv({ PORT: port, LOG_LEVEL: 'info', MIGRATE_ON_START: 'false', PRICE_TICK_MS: '50' }) },
+    env: { ...process.env, ...testEnv({ PORT: port, LOG_LEVEL: 'info', MIGRATE_ON_START: 'false', PRICE_TICK_MS: '50', ALLOWED_ORIGINS: ORIGIN }) },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   t.teardown(() => { child.kill('SIGKILL') })

@@ -9,7 +9,7 @@ import { bucket, getsSession, effectivePercentage } from '../src/auth/rollout.js
 import type { Config } from '../src/config/config.js'
 
 const rollout = (pct: number, extra: Partial<Config['rollout']> = {}): Config['rollout'] =>
-  ({ newAuthEnabled: true, newAuthPercentage: pct, rollbackMode: false, securityLockdown: false, ...extra })
+  ({ newAuthEnabled: true, newAuthPercentage: pct, rollbackMode: false, securityLockdown: false, legacyAuthEnabled: true, ...extra })
 
 t.test('percentages 0/10/50/100 over 1,000 user ids land within 3 points; raising never moves anyone back', async t => {
   // generated deterministically (random ids would make a ±3 check fail now and then by chance)

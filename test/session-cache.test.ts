@@ -38,7 +38,7 @@ t.test('revoked on instance A, refused on instance B well within the cache TTL',
   // revocation message (waitFor yields between polls so B's subscriber gets read)
   const refused = await waitFor(async () => { const res = await me(b, other.cookie); return res.statusCode !== 200 && res }, { timeoutMs: 5000, what: 'B refuses the revoked session' })
   t.equal(refused.statusCode, 401, 'refused on B long before the cache TTL')
-  t.equal(refused.json().code, 'AUTH_REQUIRED')
+  t.equal(refused.json().code, 'SESSION_EXPIRED')
   t.equal((await me(a, other.cookie)).statusCode, 401, 'and on A at once')
 })
 

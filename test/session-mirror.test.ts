@@ -1,11 +1,14 @@
 // The Postgres mirror of sessions: a revocation sent while the creation is still on its way
-// to Postgres must not be lost (the two writes travel on different pooled connections).
+// to Postgres must not be lost (the two writes travel on different pooled connections), and a
+// write that fails while Postgres is down is retried until it lands.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
 import { createSessionMirror } from '../src/auth/sessions/mirror.js'
-import { adminSql, appSql, delay, uniqueEmail } from './helper.js'
+import postgres from 'postgres'
+import { adminSql, appSql, delay, uniqueEmail, waitFor } from './helper.js'
+import { hasPostgresBinaries, startPostgres } from './fault-processes.js'
 
 const ROUNDS = 60
 
@@ -33,4 +36,25 @@ t.test(`created then revoked at once: every revocation lands (${ROUNDS} rounds, 
     select count(*)::int as n, (count(*) filter (where revoked_reason = 'revoked'))::int as revoked
     from user_sessions where public_id = any(${ids}::text[])`
   t.same(counts, { n: ROUNDS, revoked: ROUNDS }, `${counts!.revoked} of ${counts!.n} mirrored sessions carry their revocation`)
+})
+
+t.test('writes that fail while Postgres is down are kept and land when it returns', { skip: !hasPostgresBinaries && 'no Postgres server binaries' }, async t => {
+  const pg = await startPostgres(t, { database: 'mirror_retry' })
+  const admin = postgres(pg.adminUrl, { max: 1, onnotice: () => {} })
+  const sql = postgres(pg.appUrl, { max: 2, onnotice: () => {}, connect_timeout: 2 })
+  t.teardown(async () => { await sql.end({ timeout: 1 }); await admin.end({ timeout: 1 }) })
+  const [user] = await admin<{ id: string }[]>`insert into users (email, password_hash) values (${uniqueEmail('mirror-retry')}, 'not-a-hash') returning id`
+  const ids = Array.from({ length: 20 }, () => randomBytes(16).toString('base64url'))
+  await admin`insert into user_sessions (public_id, user_id, expires_at) select id, ${user!.id}, now() + interval '1 hour' from unnest(${ids}::text[]) as id`
+  const mirror = createSessionMirror(sql, pino({ level: 'silent' }) as unknown as FastifyBaseLogger)
+  t.teardown(() => mirror.close())
+
+  await pg.stopImmediate()
+  mirror.revoked(user!.id, ids, 'evicted')
+  await delay(3000) // past the 2 s connect timeout: the write has failed
+  t.equal(mirror.pending, 1, 'the failed write is kept for retry')
+  await pg.start()
+  await waitFor(async () => { await mirror.flush(); return mirror.pending === 0 }, { timeoutMs: 20_000, intervalMs: 200, what: 'the kept write retried' })
+  const [counts] = await admin<{ revoked: number }[]>`select (count(*) filter (where revoked_reason = 'evicted'))::int as revoked from user_sessions where public_id = any(${ids}::text[])`
+  t.equal(counts!.revoked, ids.length, `${counts!.revoked} of ${ids.length} revocations written after Postgres came back`)
 })

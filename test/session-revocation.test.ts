@@ -7,7 +7,7 @@ import { build, testConfig } from './helper.js'
 import { createRedis } from '../src/infra/redis.js'
 import { browser, login, me, register } from './auth-helper.js'
 
-t.test('a revocation is published {publicId, userId, reason} and the cookie never works again', async t => {
+t.test('a revocation is published {publicId, userId, reason, at} and the cookie never works again', async t => {
   const app = await build(t)
   const a = await register(app)
   const b = await login(app, a.email)
@@ -18,11 +18,15 @@ t.test('a revocation is published {publicId, userId, reason} and the cookie neve
   const list = (await app.inject({ method: 'GET', url: '/api/auth/sessions', headers: browser(a.cookie) })).json().sessions
   const other = list.find((s: { current: boolean }) => !s.current)
   const message = once(sub, 'message')
+  const sent = Date.now()
   const res = await app.inject({ method: 'DELETE', url: `/api/auth/sessions/${other.id}`, headers: browser(a.cookie) })
   t.equal(res.statusCode, 204)
   const [channel, payload] = await message
   t.equal(channel, app.sessions.channel)
-  t.same(JSON.parse(payload), { publicId: other.id, userId: a.userId, reason: 'revoked' })
+  const { at, ...fields } = JSON.parse(payload) as { at: unknown }
+  t.same(fields, { publicId: other.id, userId: a.userId, reason: 'revoked' })
+  // its publish time by Redis' clock (the same machine's here): the propagation histogram's start
+  t.ok(typeof at === 'number' && at >= sent - 5 && at <= Date.now() + 5, `published at ${String(at)}`)
   t.equal((await me(app, b.cookie)).statusCode, 401)
   t.equal((await me(app, b.cookie)).statusCode, 401, 'and stays refused')
   t.equal((await me(app, a.cookie)).statusCode, 200)
@@ -48,6 +52,10 @@ t.test('Redis holds neither the session secret nor the cookie value', async t =>
 t.test('malformed cookies are a plain 401 without touching Redis', async t => {
   // Redis at a closed port: any Redis call would make this a 503, not a 401
   const app = await build(t, { REDIS_URL: 'redis://127.0.0.1:1' })
+  // counts the real Postgres lookups of the fallback (the query still runs)
+  let lookups = 0
+  const findLive = app.sessionRecords.findLive
+  app.sessionRecords.findLive = async keyHash => { lookups++; return findLive(keyHash) }
   const cases = {
     empty: '',
     short: 'abc',
@@ -61,11 +69,14 @@ t.test('malformed cookies are a plain 401 without touching Redis', async t => {
   for (const [name, value] of Object.entries(cases)) {
     const res = await me(app, `sid=${value}`)
     t.equal(res.statusCode, 401, name)
-    t.equal(res.json().code, 'AUTH_REQUIRED', name)
+    // a cookie that came and does not validate is told apart from none, and cleared
+    t.equal(res.json().code, value === '' ? 'AUTH_REQUIRED' : 'SESSION_EXPIRED', name)
   }
+  t.equal(lookups, 0, 'no malformed cookie reached Redis or its Postgres fallback')
   const wellFormed = await me(app, `sid=${'A'.repeat(16)}.${'B'.repeat(43)}`)
-  t.equal(wellFormed.statusCode, 503, 'a well-formed cookie does reach Redis (which is down here)')
-  t.equal(wellFormed.json().code, 'DEPENDENCY_UNAVAILABLE')
+  t.equal(wellFormed.statusCode, 401, 'a well-formed cookie reaches Redis (down here), then the Postgres record, which has no such session')
+  t.equal(wellFormed.json().code, 'SESSION_EXPIRED')
+  t.equal(lookups, 1, 'the well-formed one was looked up in Postgres')
 })
 
 t.test('a forged cookie with another user\'s tag is refused', async t => {

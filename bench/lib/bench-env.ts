@@ -4,8 +4,6 @@
 import { randomBytes } from 'node:crypto'
 import { parseConfig, type Config, type Env } from '../../src/config/config.js'
 
-const BENCH_DATABASE = 'hallpass_bench'
-export const KEY_PREFIX = 'hallpass-bench:'
 /** sent on every cookie-bound state change (DELETE of a session); the server allows it */
 export const ORIGIN = 'http://localhost:3000'
 /** sessions are created with this agent and 127.0.0.1, so no request looks like an anomaly */
@@ -17,6 +15,8 @@ const DEFAULT_APP_URL = 'postgres://hallpass_app@127.0.0.1:5432/hallpass'
 const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/hallpass'
 
 export interface BenchEnv {
+  /** the bench's Redis key prefix: `<database>:` (removed at the start and end of a run) */
+  keyPrefix: string
   /** the server's environment without PORT (each start adds its own) */
   server: Env
   config: Config
@@ -33,8 +33,19 @@ function withDatabase (url: string, database: string): string {
   return u.toString()
 }
 
+/**
+ * The bench's own database: the configured one's name + `_bench` (hallpass → hallpass_bench), so
+ * two checkouts with their own databases never share a bench database or a Redis prefix.
+ */
+function benchDatabase (): string {
+  const name = decodeURIComponent(new URL(process.env.DATABASE_URL ?? DEFAULT_APP_URL).pathname.slice(1)) || 'hallpass'
+  return name.endsWith('_bench') ? name : `${name}_bench`
+}
+
 export function benchEnv (): BenchEnv {
-  const adminUrl = withDatabase(process.env.DATABASE_ADMIN_URL ?? DEFAULT_ADMIN_URL, BENCH_DATABASE)
+  const database = benchDatabase()
+  const keyPrefix = `${database}:`
+  const adminUrl = withDatabase(process.env.DATABASE_ADMIN_URL ?? DEFAULT_ADMIN_URL, database)
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
   const server: Env = {
     NODE_ENV: 'production',
@@ -42,8 +53,8 @@ export function benchEnv (): BenchEnv {
     LOG_LEVEL: 'warn',
     REDIS_URL: redisUrl,
     REDIS_CLUSTER_NODES: '',
-    REDIS_KEY_PREFIX: KEY_PREFIX,
-    DATABASE_URL: withDatabase(process.env.DATABASE_URL ?? DEFAULT_APP_URL, BENCH_DATABASE),
+    REDIS_KEY_PREFIX: keyPrefix,
+    DATABASE_URL: withDatabase(process.env.DATABASE_URL ?? DEFAULT_APP_URL, database),
     DATABASE_ADMIN_URL: adminUrl,
     MIGRATE_ON_START: 'false',
     // fresh per run: tokens signed by the bench are valid only for this run's servers
@@ -60,5 +71,5 @@ export function benchEnv (): BenchEnv {
     ALLOWED_ORIGINS: ORIGIN
   }
   const { config } = parseConfig({ ...server, PORT: '3000' })
-  return { server, config, adminUrl, redisUrl, fastifySessionSecret: randomBytes(48).toString('base64url') }
+  return { keyPrefix, server, config, adminUrl, redisUrl, fastifySessionSecret: randomBytes(48).toString('base64url') }
 }

@@ -5,6 +5,7 @@ import type { SessionStore } from '../../src/auth/sessions/store.js'
 import type { BenchEnv } from './bench-env.js'
 import type { LoadShape, Measurement } from './load.js'
 import type { Seed } from './seed.js'
+import type { SideRounds } from './rounds.js'
 
 export interface RunContext {
   quick: boolean
@@ -20,6 +21,8 @@ export interface RunContext {
   store: SessionStore
   /** every measurement of this run so far, by key: ratios are computed within one run only */
   measurements: Map<string, Measurement>
+  /** per-round throughputs of the sides measured in interleaved rounds, by measurement key */
+  rounds: Map<string, SideRounds>
 }
 
 type ScenarioStatus = 'ok' | 'skipped' | 'pending' | 'failed'

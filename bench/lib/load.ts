@@ -24,10 +24,15 @@ export interface LoadShape {
   /** connections of the fixed-rate run; few, because autocannon paces per second (see README) */
   rateConnections: number
   rateDurationS: number
+  /** interleaved rounds of each comparison (see rounds.ts): how many, and each side's run in one */
+  rounds: number
+  roundS: number
+  /** the warmup before each side's run in rounds after the first (the first uses warmupS) */
+  roundWarmupS: number
 }
 
-export const FULL_SHAPE: LoadShape = { connections: 100, warmupS: 3, durationS: 10, rateConnections: 10, rateDurationS: 8 }
-export const QUICK_SHAPE: LoadShape = { connections: 100, warmupS: 1, durationS: 2, rateConnections: 10, rateDurationS: 2 }
+export const FULL_SHAPE: LoadShape = { connections: 100, warmupS: 3, durationS: 8, rateConnections: 10, rateDurationS: 8, rounds: 3, roundS: 5, roundWarmupS: 1 }
+export const QUICK_SHAPE: LoadShape = { connections: 100, warmupS: 1, durationS: 2, rateConnections: 10, rateDurationS: 2, rounds: 3, roundS: 1, roundWarmupS: 1 }
 
 export interface RunStats {
   /** autocannon's Req/Sec average: responses per one-second sample */
@@ -48,8 +53,8 @@ export interface Measurement {
   kind: 'ours' | 'peer'
   expect2xx: boolean
   saturation: RunStats
-  /** latency at a fixed offered rate, half the saturation throughput */
-  halfRate: RunStats & { offered: number }
+  /** latency at a fixed offered rate, half the saturation throughput (ours; peers skip it) */
+  halfRate?: RunStats & { offered: number }
   /** the last log lines of the process under test, kept when a run saw errors or non-2xx */
   serverLog?: string[]
 }
@@ -87,16 +92,21 @@ function rawRequests (url: string, spec: RequestSpec): Buffer[] {
  * CPU on this two-core machine. Each client's getRequestBuffer is replaced instead: one array
  * index per request, the cost of a constant request.
  */
+/** where each spec's rotation stands: the next run of the same spec (a round after its warmup)
+ * goes on from there, so a cold-cache run never re-sends the cookies its warmup just sent */
+const positions = new WeakMap<RequestSpec, { next: number }>()
+
 function rotation (url: string, spec: RequestSpec): Pick<autocannon.Options, 'method' | 'setupClient'> & { path: string } {
   const raw = rawRequests(url, spec)
-  let next = 0
+  const position = positions.get(spec) ?? { next: 0 }
+  positions.set(spec, position)
   return {
     method: spec.method ?? 'GET',
     path: spec.path,
     setupClient: client => {
       const c = client as unknown as { getRequestBuffer?: () => Buffer }
       if (typeof c.getRequestBuffer !== 'function') throw new Error('autocannon no longer has Client.getRequestBuffer: see rotation() in bench/lib/load.ts')
-      c.getRequestBuffer = () => raw[next++ % raw.length]!
+      c.getRequestBuffer = () => raw[position.next++ % raw.length]!
     }
   }
 }
@@ -151,6 +161,7 @@ export async function measure (key: string, label: string, kind: Measurement['ki
 export function problemsOf (m: Measurement): string[] {
   const out: string[] = []
   for (const [phase, s] of [['saturation', m.saturation], ['half rate', m.halfRate]] as const) {
+    if (!s) continue
     if (s.errors > 0) out.push(`${m.label} (${phase}): ${s.errors} errors (${s.timeouts} timeouts)`)
     if (m.expect2xx && s.non2xx > 0) out.push(`${m.label} (${phase}): ${s.non2xx} non-2xx answers ${JSON.stringify(s.statusCodes)}`)
     if (s.total === 0) out.push(`${m.label} (${phase}): no request completed`)

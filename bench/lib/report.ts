@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ScenarioResult } from './context.js'
 import type { Measurement, RunStats } from './load.js'
-import { evaluateTargets, ratio } from './targets.js'
+import { evaluateTargets } from './targets.js'
+import { roundsRatio, type SideRounds } from './rounds.js'
 import { round } from './stats.js'
 
 const RESULTS_DIR = new URL('../results/', import.meta.url)
@@ -39,6 +40,7 @@ export interface RunInfo {
   loadAfter?: number
   /** share of all cores busy during 2 s just before the run (0 to 1) */
   busyBefore: number
+  shape: { rounds: number; roundS: number }
 }
 
 /** above this, something else was using the cores when the run began */
@@ -65,27 +67,32 @@ export async function writeScenario (dir: URL, run: Omit<RunInfo, 'wallS'>, resu
 const n = (v: number): string => Math.round(v).toLocaleString('en')
 const f = (v: number | undefined): string => v === undefined || Number.isNaN(v) ? '—' : String(round(v))
 const trio = (s: RunStats): string => `${f(s.latencyMs.p50)} / ${f(s.latencyMs.p975)} / ${f(s.latencyMs.p99)}`
-const x = (v: number | null): string => v === null ? '—' : `${round(v)}×`
 
 function table (head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n')
 }
 
-function throughputTable (ms: Measurement[]): string {
+function throughputTable (ms: Measurement[], rounds: Map<string, SideRounds>): string {
   return table(
-    ['target', 'req/s', 'p50 / p97.5 / p99 ms at saturation', 'offered req/s', 'p50 / p97.5 / p99 ms at half rate', 'errors', 'non-2xx'],
+    ['target', 'req/s (median round)', 'req/s per round', 'p50 / p97.5 / p99 ms at saturation', 'offered req/s', 'p50 / p97.5 / p99 ms at half rate', 'errors', 'non-2xx'],
     ms.map(m => [
-      m.label, n(m.saturation.reqPerSec), trio(m.saturation), n(m.halfRate.offered), trio(m.halfRate),
-      String(m.saturation.errors + m.halfRate.errors), String(m.saturation.non2xx + m.halfRate.non2xx)
+      m.label, n(m.saturation.reqPerSec), rounds.get(m.key)?.reqPerSec.map(n).join(', ') ?? '—', trio(m.saturation),
+      m.halfRate ? n(m.halfRate.offered) : '—', m.halfRate ? trio(m.halfRate) : '—',
+      String(m.saturation.errors + (m.halfRate?.errors ?? 0)), String(m.saturation.non2xx + (m.halfRate?.non2xx ?? 0))
     ]))
 }
 
-function ratioTable (measurements: Map<string, Measurement>): string {
-  const ours = ['session-validate:cache-on', 'session-validate:cache-off', 'legacy-validate', 'mixed', 'rls-read'].filter(k => measurements.has(k))
-  const others = [['ceiling', 'ceiling'], ['peer:fastify-bare', 'bare Fastify'], ['peer:redis-get', 'one-GET floor'], ['peer:fastify-session', '@fastify/session'], ['peer:fastify-jwt', '@fastify/jwt']] as const
+/** ours ÷ the ceiling and each peer of the same rounds: median (min–max) */
+function ratioTable (measurements: Map<string, Measurement>, rounds: Map<string, SideRounds>): string {
+  const ours = ['session-validate:cache-on-1k', 'session-validate:cache-on-cold', 'session-validate:cache-off'].filter(k => measurements.has(k))
+  const others = [['ceiling', 'ceiling'], ['peer:redis-get', 'one-GET floor'], ['peer:fastify-session', '@fastify/session'], ['peer:fastify-jwt', '@fastify/jwt']] as const
+  const cell = (a: string, b: string): string => {
+    const r = roundsRatio(rounds, a, b)
+    return r ? `${round(r.median)}× (${round(r.min)}–${round(r.max)})` : '—'
+  }
   return table(
     ['ours', ...others.map(([, label]) => `÷ ${label}`)],
-    ours.map(k => [measurements.get(k)!.label.replace(/^ours: /, ''), ...others.map(([o]) => x(ratio(measurements, k, o)))]))
+    ours.map(k => [measurements.get(k)!.label.replace(/^ours: /, ''), ...others.map(([o]) => cell(k, o))]))
 }
 
 type Pct = { count: number; p50: number; p99: number; max: number }
@@ -110,7 +117,7 @@ function revocationTable (d: Record<string, unknown>): string {
       `${accepted.same} / ${accepted.cross}`, `${n(bg.reqPerSec)} of ${n(bg.offered)} offered (${f(bg.p99Ms)})`]])
 }
 
-export function renderReport (run: RunInfo, results: ScenarioResult[], measurements: Map<string, Measurement>): string {
+export function renderReport (run: RunInfo, results: ScenarioResult[], measurements: Map<string, Measurement>, rounds: Map<string, SideRounds>): string {
   const m = run.machine
   const out: string[] = []
   out.push(`# hallpass bench — ${run.mode} run`)
@@ -123,14 +130,15 @@ export function renderReport (run: RunInfo, results: ScenarioResult[], measureme
   if (run.busyBefore > BUSY_SHARE) out.push('', `_The machine was busy when this run began (${Math.round(run.busyBefore * 100)}% of ${m.cores} cores): other processes took CPU from it, so its figures, and even its ratios, are suspect._`)
   if (run.mode === 'quick') out.push('', '_Quick run: a smoke test of every scenario, a couple of seconds each. Its figures are not measurements._')
 
-  out.push('', '## Targets (ratios within this run)', '')
-  out.push(table(['target', 'measured', 'goal', 'result'], evaluateTargets(measurements, results).map(t => [t.target, t.measured, t.goal, t.verdict])))
+  out.push('', '## Targets', '')
+  out.push(`Ratios: req/s at saturation, ours ÷ the other side, each side measured in the same interleaved rounds (${run.shape.rounds} rounds of ${run.shape.roundS} s per side, order reversed every other round); the figure is the median of the per-round ratios, with their min–max.`, '')
+  out.push(table(['target', 'goal', 'measured (median)', 'min–max', 'rounds', 'result'], evaluateTargets(measurements, rounds, results).map(t => [t.target, t.goal, t.measured, t.spread, t.rounds, t.verdict])))
 
-  out.push('', '## Throughput (-c 100) and latency (fixed rate, half the saturation throughput)', '')
-  out.push(throughputTable([...measurements.values()]))
+  out.push('', '## Throughput (-c 100) and latency (fixed rate, half the median throughput)', '')
+  out.push(throughputTable([...measurements.values()], rounds))
 
-  out.push('', '## Ours as a ratio of the ceiling and each peer (req/s at saturation)', '')
-  out.push(ratioTable(measurements))
+  out.push('', '## Ours as a ratio of the ceiling and each peer (median of rounds, min–max)', '')
+  out.push(ratioTable(measurements, rounds))
 
   const storm = results.find(r => r.scenario === 'login-storm' && r.details)
   if (storm?.details) out.push('', '## Login storm', '', stormTable(storm.details))

@@ -26,6 +26,8 @@ export interface Seed {
   sessionTokens: string[]
   /** the user of each token, same order */
   sessionTokenUsers: SeededUser[]
+  /** the cold-cache set: sessions of other users, then the session tokens; all distinct */
+  coldTokens: string[]
   /** legacy access JWTs for the same users, as many as the session tokens */
   bearerTokens: string[]
   loginEmails: string[]
@@ -67,7 +69,10 @@ export async function createSessions (store: SessionStore, users: readonly Seede
   return out
 }
 
-export async function seed (sql: postgres.Sql, redis: Redis, config: Config, loginUsers: number): Promise<Seed> {
+/** the cold set's extra users have few sessions each, so creating them stays cheap in Redis */
+const COLD_SESSIONS_PER_USER = 10
+
+export async function seed (sql: postgres.Sql, redis: Redis, config: Config, loginUsers: number, coldSessions: number): Promise<Seed> {
   const passwordHash = await hashPassword(PASSWORD)
   const sessionUsers = await insertUsers(sql, 'bench-s', SESSION_USERS, passwordHash)
   const loginEmails = (await insertUsers(sql, 'bench-l', loginUsers, passwordHash)).map(u => u.email)
@@ -78,13 +83,18 @@ export async function seed (sql: postgres.Sql, redis: Redis, config: Config, log
     insert into portfolios (user_id, name)
     select u.id, 'Portfolio ' || g from unnest(${sql.array(sessionUsers.map(u => u.id))}::uuid[]) as u(id), generate_series(1, ${PORTFOLIOS_PER_USER}::int) g`
 
-  const created = await createSessions(benchStore(redis, config), sessionUsers, SESSIONS_PER_USER)
+  const store = benchStore(redis, config)
+  const created = await createSessions(store, sessionUsers, SESSIONS_PER_USER)
+  const coldUsers = await insertUsers(sql, 'bench-c', Math.max(0, Math.ceil((coldSessions - created.length) / COLD_SESSIONS_PER_USER)), passwordHash)
+  const coldExtra = coldUsers.length ? await createSessions(store, coldUsers, COLD_SESSIONS_PER_USER) : []
   const jwt = createLegacyJwt(config.jwt)
   return {
     passwordHash,
     sessionUsers,
     sessionTokens: created.map(c => c.session.token),
     sessionTokenUsers: created.map(c => c.user),
+    // the other users' sessions first: the cold run does not begin with the 1,000-active set
+    coldTokens: [...coldExtra, ...created].map(c => c.session.token).slice(0, coldSessions),
     bearerTokens: created.map(c => jwt.sign({ id: c.user.id, email: c.user.email, role: 'user' }, 1).token),
     loginEmails,
     revocationUsers

@@ -44,7 +44,7 @@ export const revocations: Scenario = {
     const actors = new Map((await createSessions(ctx.store, ctx.seed.revocationUsers, 1)).map(a => [a.user.id, a.session.token]))
     const victims = await createSessions(ctx.store, ctx.seed.revocationUsers, Math.ceil(count / REVOCATION_USERS))
 
-    const sat = ctx.measurements.get('session-validate:cache-on')?.saturation.reqPerSec
+    const sat = ctx.measurements.get('session-validate:cache-off')?.saturation.reqPerSec
     const backgroundRate = sat ? Math.round(sat / 2) : FALLBACK_BACKGROUND_RATE
 
     const a = await startServer(ctx.bench, 'server-a')

@@ -2,11 +2,13 @@
 // writes the queue with one INSERT, and close flushes before the db plugin ends the pool.
 // A Postgres outage keeps rows for retry up to a bound, then drops the oldest; it never
 // slows down or fails the login that recorded them.
+import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type postgres from 'postgres'
 import type { Sql } from '../infra/db.js'
 import { normalizeIp } from '../core/request-context.js'
 import { UUID_RE } from '../core/schemas.js'
+import { countDropped, trackAuditQueue } from './audit-metrics.js'
 
 type AuditType =
   | 'LOGIN_SUCCESS' | 'LOGIN_FAILURE' | 'LOGOUT' | 'SESSION_REVOKED' | 'SESSIONS_REVOKED_ALL'
@@ -77,6 +79,8 @@ const LOST_ROWS_LOGGED = 1_000
 
 /** the columns of audit_logs, named as jsonb_to_recordset reads them */
 interface AuditRow {
+  /** made when the event happened: a batch written twice inserts each row once */
+  event_id: string
   type: string
   user_id: string | null
   session_public_id: string | null
@@ -126,6 +130,7 @@ function toRow (event: AuditEvent): AuditRow {
     else details.invalidUserId = cleanText(event.userId.slice(0, 100)) // keep the trail, not the bad cast
   }
   return {
+    event_id: randomUUID(),
     type: cleanText(String(event.type)),
     user_id: userId,
     session_public_id: optionalText(event.sessionPublicId),
@@ -141,11 +146,12 @@ function toRow (event: AuditEvent): AuditRow {
 // a row) for every batch length.
 function insertRows (sql: Sql, rows: AuditRow[]): Promise<unknown> {
   return sql`
-    insert into audit_logs (type, user_id, session_public_id, ip, user_agent, details, created_at)
-    select r.type, r.user_id, r.session_public_id, r.ip, r.user_agent, coalesce(r.details, '{}'), r.created_at
+    insert into audit_logs (event_id, type, user_id, session_public_id, ip, user_agent, details, created_at)
+    select r.event_id, r.type, r.user_id, r.session_public_id, r.ip, r.user_agent, coalesce(r.details, '{}'), r.created_at
     from jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) as r(
-      type text, user_id uuid, session_public_id text, ip inet, user_agent text, details jsonb, created_at timestamptz
-    )`.execute()
+      event_id uuid, type text, user_id uuid, session_public_id text, ip inet, user_agent text, details jsonb, created_at timestamptz
+    )
+    on conflict (event_id) do nothing`.execute()
 }
 
 // data (22) and integrity (23) errors: the same batch will fail the same way on every retry
@@ -183,6 +189,7 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
     if (over > 0) {
       queue.splice(0, over)
       dropped += over
+      countDropped('queue_full', over)
     }
   }
 
@@ -195,6 +202,7 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
       } catch (err) {
         if (!isBadData(err)) throw err // inFlight now holds only the rows not yet written
         log.error({ err: describe(err), type: row.type, userId: row.user_id }, 'audit: row refused by Postgres; dropped')
+        countDropped('refused')
       }
       inFlight = inFlight.slice(1)
     }
@@ -283,6 +291,7 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
       const open = tallies.get(key)
       if (open) open.count++
       else if (tallies.size < opts.maxQueued) tallies.set(key, { row, count: 1, minute })
+      else countDropped('queue_full')
     } catch (err) {
       log.error({ err: describe(err) }, 'audit: could not tally a row')
     }
@@ -294,6 +303,7 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
       if (closed) {
         // nothing will write it any more: the log line is the only trail left
         log.error({ row }, 'audit: row recorded after close; not written')
+        countDropped('after_close')
         return
       }
       queue.push(row)
@@ -309,6 +319,7 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
     closeTallies(true)
     closed = true
     clearInterval(timer)
+    untrackQueue()
     if (queue.length === 0 && !writing) return
     let timeout: NodeJS.Timeout | undefined
     const outcome = await Promise.race([
@@ -318,6 +329,7 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
     clearTimeout(timeout)
     if (outcome === 'written') return
     const lost = inFlight.concat(queue)
+    countDropped('shutdown', lost.length)
     log.error({
       outcome,
       lost: lost.length,
@@ -332,5 +344,7 @@ export function createAuditLog (sql: Sql, log: FastifyBaseLogger, options: Parti
     return flush()
   }
 
-  return { record, tally, flush: flushAll, close, pending: () => queue.length + inFlight.length + tallies.size }
+  const pending = (): number => queue.length + inFlight.length + tallies.size
+  const untrackQueue = trackAuditQueue({ pending })
+  return { record, tally, flush: flushAll, close, pending }
 }

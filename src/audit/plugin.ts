@@ -1,6 +1,28 @@
 // The audit writer as app.audit: decorated once, flushed before the pool closes.
 import fp from 'fastify-plugin'
-import { createAuditLog, type AuditEvent, type AuditLog, type AuditOptions } from './audit-log.js'
+import { createAuditLog, type AuditEvent, type AuditLog, type AuditOptions, type AuditWriter } from './audit-log.js'
+
+// Of the shutdown grace, what the audit flush leaves for the rest of onClose (ending the pool,
+// Redis, the process exit) so the process still exits 0 on time.
+const SHUTDOWN_RESERVE_MS = 4000
+const RETRY_EVERY_MS = 200
+
+/**
+ * Writes the queue, retrying while Postgres refuses, until `deadline`: a shutdown during an
+ * outage that ends within the grace period loses no row. Resolves either way (close() logs
+ * what could not be written).
+ */
+async function flushUntil (writer: AuditWriter, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      await writer.flush()
+      return
+    } catch {
+      if (Date.now() + RETRY_EVERY_MS >= deadline) return
+      await new Promise(resolve => setTimeout(resolve, RETRY_EVERY_MS))
+    }
+  }
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,9 +57,18 @@ export const auditPlugin = fp<{ audit?: Partial<AuditOptions> }>(async (app, opt
       details: { route: request.routeOptions.url ?? null, method: request.method }
     })
   })
-  // onClose hooks run last-added first (avvio unshifts them): this plugin is registered
-  // after the db plugin, so this runs before the pool is ended (test/audit.test.ts proves it)
+  // Shutdown: preClose runs once the server refuses new requests, while the in-flight ones
+  // finish; onClose writes what those recorded. Both retry until the grace period's end less
+  // a reserve. onClose hooks run last-added first (avvio unshifts them): this plugin is
+  // registered after the db plugin, so this runs before the pool is ended (test/audit.test.ts
+  // proves it).
+  let deadline = Infinity
+  app.addHook('preClose', async () => {
+    deadline = Date.now() + Math.max(0, app.config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS)
+    await flushUntil(writer, deadline)
+  })
   app.addHook('onClose', async () => {
+    await flushUntil(writer, deadline)
     await writer.close()
   })
 }, { name: 'audit', dependencies: ['db'] })

@@ -1,7 +1,9 @@
 // The authenticate hook: one Redis round trip and no Postgres work. A session cookie is read
 // and slid in one Lua call; a legacy Bearer JWT is verified locally (HS256 pinned) and its
 // jti and credential version checked against the deny list (one MGET). Sets request.auth or leaves it null; routes decide
-// whether they need it (guards.ts). A malformed cookie or token never reaches Redis.
+// whether they need it (guards.ts). A malformed cookie or token never reaches Redis. A session
+// cookie that no longer validates is cleared on the reply and remembered (request.sessionEnded),
+// so a guard answers 401 SESSION_EXPIRED instead of the anonymous AUTH_REQUIRED.
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
@@ -9,6 +11,7 @@ import './context.js'
 import { browserFamily } from './sessions/device.js'
 import type { ValidSession } from './sessions/types.js'
 import { verifyAccessToken } from './legacy/verify-access.js'
+import { clearSessionCookie } from './sessions/cookie.js'
 
 const ANOMALY_MEMORY = 10_000
 
@@ -39,16 +42,19 @@ export const authenticatePlugin = fp<{ config: Config }>(async (app, { config })
   }
 
   app.decorateRequest('auth', null)
-  app.addHook('onRequest', async request => {
+  app.decorateRequest('sessionEnded', false)
+  app.addHook('onRequest', async (request, reply) => {
     const token = request.cookies[cookieName]
     if (token) {
       const session = await app.sessions.validate(token)
       if (session) {
         request.auth = { mode: 'session', userId: session.userId, email: session.email, role: session.role, sessionPublicId: session.publicId }
-        if (session.touched) app.sessionMirror.seen(session.publicId, session.lastSeenAt)
+        if (session.touched) app.sessionMirror.seen(session.publicId, session.lastSeenAt, session.idleExpiresAt)
         checkAnomaly(request, session)
         return
       }
+      request.sessionEnded = true
+      clearSessionCookie(reply, config)
     }
     const authorization = request.headers.authorization
     if (authorization?.startsWith('Bearer ')) {

@@ -25,5 +25,7 @@ export type AuthContext = SessionAuth | LegacyAuth
 declare module 'fastify' {
   interface FastifyRequest {
     auth: AuthContext | null
+    /** a session cookie came and no longer validates (ended, expired or revoked) */
+    sessionEnded: boolean
   }
 }

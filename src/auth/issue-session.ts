@@ -1,11 +1,11 @@
 // Logging a user in: a fresh session (never an id the client sent), the cookie, the durable
-// mirror and the audit rows. Sessions evicted to stay within the per-user limit are audited.
+// record (written by the store before Redis) and the audit rows. Sessions evicted to stay within the per-user limit are audited.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { describeDevice } from './sessions/device.js'
 import { setSessionCookie } from './sessions/cookie.js'
 import { toPublicUser, type IssuingUser, type PublicUser } from './users.js'
 import { Errors } from '../core/errors.js'
-import { normalizeIp, requestContext } from '../core/request-context.js'
+import { requestContext } from '../core/request-context.js'
 
 export interface IssuedSession {
   user: PublicUser
@@ -40,16 +40,13 @@ export async function issueSession (
   }
   setSessionCookie(reply, app.config, created.token, created.absoluteExpiresAt)
 
-  app.sessionMirror.created({
-    publicId: created.publicId,
-    userId: user.id,
-    createdAt: created.createdAt,
-    expiresAt: created.absoluteExpiresAt,
-    device,
-    ip: normalizeIp(request.ip),
-    userAgent
-  })
-  app.sessionMirror.revoked(user.id, created.evicted, 'evicted')
+  // the durable record was written by create(), before Redis; evictions happen in Redis' script,
+  // and are made durable before the answer (else a restore after a Redis flush would bring an
+  // evicted session back); if Postgres fails now, the mirror keeps retrying them
+  for (const publicId of created.evicted) {
+    await app.sessionRecords.revoke(app.db.sql, user.id, { only: publicId }, 'evicted')
+      .catch(() => app.sessionMirror.revoked(user.id, [publicId], 'evicted'))
+  }
   const who = { userId: user.id, ...requestContext(request) }
   const upgraded = upgrade ? { upgradedFrom: 'legacy', familyId: upgrade.familyId } : {}
   app.audit.record({ type: 'LOGIN_SUCCESS', ...who, sessionPublicId: created.publicId, details: { mode: 'session', device, ...upgraded } })

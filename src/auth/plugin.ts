@@ -20,12 +20,15 @@ import { statusRoutes } from './routes/status.js'
 import { sessionsPlugin } from './sessions/plugin.js'
 import { authStatsPlugin } from './stats.js'
 import { rolloutOverridePlugin } from './rollout-override.js'
+import { rolloutPublisherPlugin } from './rollout-instances.js'
+import { adminMigrationRoutes } from './routes/admin-migration.js'
 
 export const authPlugin = fp<{ config: Config }>(async (app, { config }) => {
   await app.register(sessionsPlugin, { config })
   await app.register(legacyPlugin, { config })
   await app.register(authStatsPlugin)
   await app.register(rolloutOverridePlugin, { keyPrefix: config.redis.keyPrefix })
+  await app.register(rolloutPublisherPlugin, { config })
   await app.register(authenticatePlugin, { config })
   await app.register(csrfOriginCheck, { config })
   await app.register(rateLimitPlugin, { config })
@@ -41,5 +44,6 @@ export const authPlugin = fp<{ config: Config }>(async (app, { config }) => {
     admin.addHook('onRequest', requireAdmin)
     await admin.register(adminRoutes)
     await admin.register(adminAuditRoutes)
+    await admin.register(adminMigrationRoutes)
   })
 }, { name: 'auth', dependencies: ['redis', 'db', 'audit', 'lockdown'] })

@@ -6,21 +6,23 @@
 //   { userId, jti, reason }        one legacy access token ended (legacy logout)
 //   { userId, reason }             every credential of the user ended (password change,
 //                                  disable, logout-all, role change: the credential version moved)
-// A message published from TypeScript also carries `at`, its publish time in ms since the epoch
-// (ops measures propagation with it); listeners must ignore fields they do not know.
+// Every message also carries `at`, its publish time in ms since the epoch (TypeScript reads the
+// instance's clock, the session Lua scripts Redis' own): the feed measures propagation with it.
+// Listeners must ignore fields they do not know.
 
 export interface RevokedMessage {
   userId: string
   publicId?: string
   jti?: string
   reason: string
+  /** publish time, ms since the epoch (absent only from messages of older versions) */
+  at?: number
 }
 
 import type { RedisClient } from '../infra/redis.js'
 
 /** publishes a message from TypeScript (the session scripts publish their own from Lua) */
-export async function publishRevoked (redis: RedisClient, keyPrefix: string, message: RevokedMessage): Promise<void> {
-  // `at` (ms since epoch) lets listeners measure propagation; parsers ignore it
+export async function publishRevoked (redis: RedisClient, keyPrefix: string, message: Omit<RevokedMessage, 'at'>): Promise<void> {
   await redis.publish(revocationChannel(keyPrefix), JSON.stringify({ ...message, at: Date.now() }))
 }
 
@@ -40,6 +42,8 @@ export function parseRevokedMessage (payload: string): RevokedMessage | null {
     userId: m.userId,
     reason: m.reason,
     ...(typeof m.publicId === 'string' ? { publicId: m.publicId } : {}),
-    ...(typeof m.jti === 'string' ? { jti: m.jti } : {})
+    ...(typeof m.jti === 'string' ? { jti: m.jti } : {}),
+    // a bad timestamp costs a propagation sample, never the revocation
+    ...(typeof m.at === 'number' && Number.isFinite(m.at) ? { at: m.at } : {})
   }
 }

@@ -1,6 +1,9 @@
 // Who gets sessions. bucket(userId) is stable (murmur3 of "<flag>:<userId>", as Unleash
 // does), so raising NEW_AUTH_PERCENTAGE only ever adds users to sessions: a user in at 10%
 // is in at 50%. Rollback and NEW_AUTH_ENABLED=false stop new sessions without ending any.
+// With legacy JWTs retired (LEGACY_AUTH_ENABLED=false) there is nothing else to give: every
+// login gets a session, whatever the percentage or an override says (the config refuses
+// retirement together with rollback or sessions off).
 import murmur from 'murmurhash3js'
 import type { Config } from '../config/config.js'
 
@@ -16,6 +19,7 @@ export function bucket (userId: string): number {
  * (`cap`, see rollout-override.ts) can only lower it
  */
 export function effectivePercentage (rollout: Config['rollout'], cap: number | null = null): number {
+  if (!rollout.legacyAuthEnabled) return 100
   const configured = rollout.newAuthEnabled && !rollout.rollbackMode ? rollout.newAuthPercentage : 0
   return cap === null ? configured : Math.min(configured, cap)
 }

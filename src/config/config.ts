@@ -46,6 +46,7 @@ export const EnvSchema = Type.Object({
   DATABASE_ADMIN_URL: v({ default: 'postgres://postgres@127.0.0.1:5432/hallpass', pattern: '^postgres(ql)?://', form: 'postgres://user[:pass]@host:port/db (owner of the schema, for migrations)', secret: true }),
   PG_POOL_MAX: v({ default: '10', pattern: INT, form: 'an integer from 1 to 200' }),
   PG_STATEMENT_TIMEOUT: v({ default: '5s', pattern: DURATION_PATTERN, form: 'a duration such as 5000ms, 5s or 1m' }),
+  PG_QUERY_TIMEOUT: v({ default: '2s', pattern: DURATION_PATTERN, form: 'the longest a query or a transaction may take, waiting for a connection included, such as 2s (then it is cancelled and answered 503)' }),
   MIGRATE_ON_START: v({ default: '', pattern: '^$|' + BOOL, form: 'true or false (default: true outside production)' }),
   DOCS_ENABLED: v({ default: '', pattern: '^$|' + BOOL, form: 'true or false (default: true outside production): the API reference at /docs and its document at /docs/json' }),
 
@@ -53,7 +54,8 @@ export const EnvSchema = Type.Object({
   SESSION_ABSOLUTE_TIMEOUT: v({ default: '30d', pattern: DURATION_PATTERN, form: 'a duration such as 900, 15m, 24h or 30d (seconds when bare)' }),
   SESSION_TOUCH_INTERVAL: v({ default: '60s', pattern: DURATION_PATTERN, form: 'a duration such as 30s or 1m (seconds when bare)' }),
   MAX_SESSIONS_PER_USER: v({ default: '5', pattern: INT, form: 'an integer from 1 to 1000' }),
-  SESSION_CACHE_TTL: v({ default: '1s', pattern: DURATION_PATTERN, form: 'how long a validated session may be served from process memory, such as 1s or 500ms; 0 turns the near cache off' }),
+  SESSION_CACHE_TTL: v({ default: '5s', pattern: DURATION_PATTERN, form: 'how long a validated session may be served from process memory, such as 1s or 500ms; 0 turns the near cache off' }),
+  SESSION_RESTORE_ON_START: v({ default: 'true', pattern: BOOL, form: 'true or false: an instance that finds Redis without its sentinel key at start restores the live sessions from Postgres' }),
   SESSION_CACHE_MAX: v({ default: '100000', pattern: INT, form: 'sessions kept in the near cache, 1 to 10000000' }),
   COOKIE_SECURE: v({ default: 'auto', pattern: '^auto$|' + BOOL, form: 'auto (Secure in production), true or false' }),
 
@@ -67,6 +69,7 @@ export const EnvSchema = Type.Object({
   NEW_AUTH_ENABLED: v({ default: 'true', pattern: BOOL, form: 'true or false' }),
   NEW_AUTH_PERCENTAGE: v({ default: '100', pattern: INT, form: 'an integer from 0 to 100' }),
   ROLLBACK_MODE: v({ default: 'false', pattern: BOOL, form: 'true or false' }),
+  LEGACY_AUTH_ENABLED: v({ default: 'true', pattern: BOOL, form: 'true or false: false retires legacy JWTs (every login gets a session; Bearer and refresh tokens are refused, nothing is deleted)' }),
   SECURITY_LOCKDOWN: v({ default: 'false', pattern: BOOL, form: 'true or false' }),
 
   RATE_LIMIT_LOGIN: v({ default: '100/15m', pattern: RATE, form: 'max/window such as 100/15m (per client IP, shared by all instances)' }),
@@ -75,7 +78,7 @@ export const EnvSchema = Type.Object({
   LOGIN_BACKOFF_THRESHOLD: v({ default: '5', pattern: INT, form: 'failed logins of one account before it is slowed down, 1 to 1000' }),
   LOGIN_BACKOFF_MAX: v({ default: '15m', pattern: DURATION_PATTERN, form: 'the longest lockout of one account, such as 15m' }),
 
-  ALLOWED_ORIGINS: v({ default: 'http://localhost:3000,http://127.0.0.1:3000', pattern: '^$|^https?://[^,\\s/]+(,https?://[^,\\s/]+)*$', form: 'comma-separated origins such as https://app.example.com (scheme://host[:port], no path)' }),
+  ALLOWED_ORIGINS: v({ default: '', pattern: '^$|^https?://[^,\\s/]+(,https?://[^,\\s/]+)*$', form: 'comma-separated origins such as https://app.example.com (scheme://host[:port], no path); empty = http://localhost:PORT, http://127.0.0.1:PORT and http://HOST:PORT' }),
 
   PRICE_SYMBOLS: v({ default: DEFAULT_SYMBOLS, pattern: SYMBOLS, form: 'comma-separated tickers of 1 to 10 of A-Z 0-9 . (at most 500)' }),
   PRICE_TICK_MS: v({ default: '250', pattern: INT, form: 'milliseconds between price ticks, 5 to 60000' }),
@@ -88,7 +91,15 @@ export const EnvSchema = Type.Object({
   METRICS_PORT: v({ default: '', pattern: '^$|' + INT, form: 'empty (no metrics listener), or the TCP port of the separate /metrics listener, such as 9464' }),
   METRICS_HOST: v({ default: '0.0.0.0', pattern: '^\\S+$', form: 'the interface the metrics listener binds, such as 0.0.0.0' }),
   AUTO_ROLLBACK: v({ default: 'false', pattern: BOOL, form: 'true or false: cap new logins at legacy when the auth error rate or validation p95 passes its limit' }),
-  WS_SLOW_CLOSE_AFTER: v({ default: '10s', pattern: DURATION_PATTERN, form: 'how long a socket may stay above WS_SLOW_BUFFER before it is closed 1013, such as 10s' })
+  WS_SLOW_CLOSE_AFTER: v({ default: '10s', pattern: DURATION_PATTERN, form: 'how long a socket may stay above WS_SLOW_BUFFER before it is closed 1013, such as 10s' }),
+  DEPENDENCY_LOG_INTERVAL: v({ default: '10s', pattern: DURATION_PATTERN, form: 'how often a dependency outage logs its count of 503 answers, such as 10s (the first failure and the recovery are logged once each)' }),
+
+  RETENTION_INTERVAL: v({ default: '1h', pattern: DURATION_PATTERN, form: 'how often one instance deletes rows past retention, such as 1h; 0 turns the retention jobs off' }),
+  RETENTION_BATCH_SIZE: v({ default: '1000', pattern: INT, form: 'rows per delete statement of the retention jobs, 1 to 100000' }),
+  AUDIT_RETENTION_DAYS: v({ default: '365', pattern: INT, form: 'days audit rows are kept, 30 to 36500' }),
+  SESSION_RETENTION_DAYS: v({ default: '90', pattern: INT, form: 'days a user_sessions row is kept after the session ended (revoked or expired), 1 to 36500' }),
+  REFRESH_TOKEN_RETENTION_DAYS: v({ default: '30', pattern: INT, form: 'days a refresh token row is kept after it expired or was revoked, 1 to 36500' }),
+  SHUTDOWN_TIMEOUT: v({ default: '10s', pattern: DURATION_PATTERN, form: 'how long a stopping server may take to finish in-flight requests before it exits, such as 10s (keep the pod\'s grace period above it)' })
 })
 
 export interface Config {
@@ -100,8 +111,10 @@ export interface Config {
   /** Fastify's trustProxy: false, a hop count, or the proxies' addresses/CIDRs (true only outside production) */
   readonly trustProxy: boolean | number | readonly string[]
   readonly redis: { readonly url: string; readonly clusterNodes: readonly { host: string; port: number }[]; readonly keyPrefix: string }
-  readonly db: { readonly url: string; readonly adminUrl: string; readonly poolMax: number; readonly statementTimeoutMs: number }
+  readonly db: { readonly url: string; readonly adminUrl: string; readonly poolMax: number; readonly statementTimeoutMs: number; readonly queryTimeoutMs: number }
   readonly migrateOnStart: boolean
+  /** SIGTERM to exit at the latest */
+  readonly shutdownTimeoutMs: number
   /** /docs (the readable reference) and /docs/json */
   readonly docsEnabled: boolean
   readonly session: {
@@ -112,6 +125,8 @@ export interface Config {
     /** 0 = near cache off */
     readonly cacheTtlMs: number
     readonly cacheMax: number
+    /** a missing sentinel at start counts as lost Redis data (see sessions/restore.ts) */
+    readonly restoreOnStart: boolean
     readonly cookieSecure: boolean
     /** `__Host-sid` whenever the cookie is Secure (the prefix requires it), else `sid` */
     readonly cookieName: string
@@ -123,6 +138,8 @@ export interface Config {
     readonly newAuthPercentage: number
     readonly rollbackMode: boolean
     readonly securityLockdown: boolean
+    /** false = legacy JWTs retired: every login gets a session, Bearer and refresh tokens are refused */
+    readonly legacyAuthEnabled: boolean
   }
   readonly rateLimits: { readonly login: RateLimit; readonly refresh: RateLimit; readonly register: RateLimit }
   readonly loginBackoff: { readonly threshold: number; readonly maxMs: number }
@@ -145,6 +162,16 @@ export interface Config {
     readonly metricsPort: number | null
     readonly metricsHost: string
     readonly autoRollback: boolean
+  }
+  /** how often an ongoing dependency outage logs its count of 503 answers */
+  readonly dependencyLogIntervalMs: number
+  readonly retention: {
+    /** 0 = the retention jobs are off */
+    readonly intervalMs: number
+    readonly batchSize: number
+    readonly auditDays: number
+    readonly sessionDays: number
+    readonly refreshTokenDays: number
   }
 }
 
@@ -174,15 +201,7 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
   const problems: string[] = []
   const props = EnvSchema.properties as Record<string, TString>
 
-  for (const [name, schema] of Object.entries(props)) {
-    const given = env[name]
-    const value = given === undefined ? (schema.default as string) : given.trim()
-    raw[name] = value
-    if (!Value.Check(schema, value)) {
-      const shown = (schema as { 'x-secret'?: boolean })['x-secret'] ? '(value hidden)' : JSON.stringify(value)
-      problems.push(`${name}: ${shown} is not valid; expected ${schema.description}`)
-    }
-  }
+  for (const name of Object.keys(props)) raw[name] = readVar(name, env, problems)
   const r = raw as Record<keyof typeof EnvSchema.properties, string>
 
   const intIn = (name: keyof typeof r, min: number, max: number): number => {
@@ -213,6 +232,10 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
   const refreshTtlMs = durationMs('REFRESH_TOKEN_TTL', 1000)
   const reuseGraceMs = durationMs('REFRESH_REUSE_GRACE', 0)
   const statementTimeoutMs = durationMs('PG_STATEMENT_TIMEOUT', 100)
+  const queryTimeoutMs = durationMs('PG_QUERY_TIMEOUT', 100)
+  const shutdownTimeoutMs = durationMs('SHUTDOWN_TIMEOUT', 1000)
+  // a request stuck on Postgres must end before the grace does, or shutdown kills it unanswered
+  if (queryTimeoutMs * 2 > shutdownTimeoutMs) problems.push(`PG_QUERY_TIMEOUT: ${r.PG_QUERY_TIMEOUT} is too long; expected at most half of SHUTDOWN_TIMEOUT (${r.SHUTDOWN_TIMEOUT}) so in-flight requests end within the grace period`)
   const cacheTtlMs = durationMs('SESSION_CACHE_TTL', 0)
   const cacheMax = intIn('SESSION_CACHE_MAX', 1, 10_000_000)
   if (cacheTtlMs > 60_000) problems.push(`SESSION_CACHE_TTL: ${r.SESSION_CACHE_TTL} is too long; expected at most 60s (it bounds how long a missed revocation could be served)`)
@@ -238,6 +261,17 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
   const authTimeoutMs = durationMs('WS_AUTH_TIMEOUT', 100)
   const slowBufferBytes = intIn('WS_SLOW_BUFFER', 1024, 16_777_216)
   const slowCloseAfterMs = durationMs('WS_SLOW_CLOSE_AFTER', 100)
+  const dependencyLogIntervalMs = durationMs('DEPENDENCY_LOG_INTERVAL', 100)
+  const retentionIntervalMs = durationMs('RETENTION_INTERVAL', 0)
+  if (retentionIntervalMs > 0 && retentionIntervalMs < 60_000) problems.push(`RETENTION_INTERVAL: ${r.RETENTION_INTERVAL} is too short; expected 0 (off) or at least 1m`)
+  const retention = {
+    intervalMs: retentionIntervalMs,
+    batchSize: intIn('RETENTION_BATCH_SIZE', 1, 100_000),
+    // the database refuses fewer than 30 days as well (purge_audit_logs): the trail cannot be wiped from the app
+    auditDays: intIn('AUDIT_RETENTION_DAYS', 30, 36_500),
+    sessionDays: intIn('SESSION_RETENTION_DAYS', 1, 36_500),
+    refreshTokenDays: intIn('REFRESH_TOKEN_RETENTION_DAYS', 1, 36_500)
+  }
   const symbols = [...new Set(r.PRICE_SYMBOLS.split(','))]
   if (symbols.length > 500) problems.push(`PRICE_SYMBOLS: ${symbols.length} symbols; expected at most 500`)
 
@@ -250,6 +284,7 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
   }
 
   const warnings: string[] = []
+  checkLegacyRetirement(r, percentage, problems, warnings)
   let accessSecret = r.JWT_ACCESS_SECRET
   if (Buffer.byteLength(accessSecret) < MIN_SECRET_BYTES) {
     if (isProduction) {
@@ -280,8 +315,9 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
         : [],
       keyPrefix: r.REDIS_KEY_PREFIX
     },
-    db: { url: r.DATABASE_URL, adminUrl: r.DATABASE_ADMIN_URL, poolMax, statementTimeoutMs },
+    db: { url: r.DATABASE_URL, adminUrl: r.DATABASE_ADMIN_URL, poolMax, statementTimeoutMs, queryTimeoutMs },
     migrateOnStart: r.MIGRATE_ON_START === '' ? !isProduction : bool(r.MIGRATE_ON_START),
+    shutdownTimeoutMs,
     docsEnabled: r.DOCS_ENABLED === '' ? !isProduction : bool(r.DOCS_ENABLED),
     session: {
       idleTimeoutMs,
@@ -290,6 +326,7 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
       maxPerUser,
       cacheTtlMs,
       cacheMax,
+      restoreOnStart: bool(r.SESSION_RESTORE_ON_START),
       cookieSecure,
       cookieName: cookieSecure ? '__Host-sid' : 'sid'
     },
@@ -299,20 +336,71 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
       newAuthEnabled: bool(r.NEW_AUTH_ENABLED),
       newAuthPercentage: percentage,
       rollbackMode: bool(r.ROLLBACK_MODE),
-      securityLockdown: bool(r.SECURITY_LOCKDOWN)
+      securityLockdown: bool(r.SECURITY_LOCKDOWN),
+      legacyAuthEnabled: bool(r.LEGACY_AUTH_ENABLED)
     },
     rateLimits,
     loginBackoff: { threshold: backoffThreshold, maxMs: backoffMaxMs },
-    allowedOrigins: r.ALLOWED_ORIGINS ? r.ALLOWED_ORIGINS.split(',') : [],
+    allowedOrigins: r.ALLOWED_ORIGINS ? r.ALLOWED_ORIGINS.split(',') : localOrigins(r.HOST, port),
     prices: { symbols, tickMs, leaderTtlMs },
     ws: { maxPerUser: wsMaxPerUser, pingIntervalMs, sweepIntervalMs, authTimeoutMs, slowBufferBytes, slowCloseAfterMs },
     ops: {
       metricsPort: r.METRICS_PORT === '' ? null : Number(r.METRICS_PORT),
       metricsHost: r.METRICS_HOST,
       autoRollback: bool(r.AUTO_ROLLBACK)
-    }
+    },
+    dependencyLogIntervalMs,
+    retention
   }
   return { config: deepFreeze(config), warnings }
+}
+
+// The origins of this server as a browser on the same machine reaches it, so a server started
+// with another PORT (or HOST) accepts its own pages' requests without further setting.
+function localOrigins (host: string, port: number): string[] {
+  const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`]
+  // a wildcard address is where the server listens, never what a browser types
+  if (['0.0.0.0', '::', '127.0.0.1', 'localhost'].includes(host)) return origins
+  origins.push(`http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`)
+  return origins
+}
+
+// Retiring legacy JWTs leaves sessions as the only way in: a configuration that also stops
+// issuing sessions would let nobody sign in, so it is refused at start, not found in production.
+function checkLegacyRetirement (r: Record<'LEGACY_AUTH_ENABLED' | 'ROLLBACK_MODE' | 'NEW_AUTH_ENABLED', string>, percentage: number, problems: string[], warnings: string[]): void {
+  if (bool(r.LEGACY_AUTH_ENABLED)) return
+  const blocking = [
+    ...(bool(r.ROLLBACK_MODE) ? ['ROLLBACK_MODE=true'] : []),
+    ...(bool(r.NEW_AUTH_ENABLED) ? [] : ['NEW_AUTH_ENABLED=false'])
+  ]
+  if (blocking.length > 0) {
+    problems.push(`LEGACY_AUTH_ENABLED: false together with ${blocking.join(' and ')} leaves nobody a way to sign in (no legacy tokens and no new sessions); set LEGACY_AUTH_ENABLED=true, or issue sessions again`)
+  } else if (percentage < 100) {
+    warnings.push(`NEW_AUTH_PERCENTAGE=${percentage} has no effect while LEGACY_AUTH_ENABLED=false: every login gets a session`)
+  }
+}
+
+/** one variable's value (or its default), checked against its schema entry; a problem line when bad */
+function readVar (name: string, env: Env, problems: string[]): string {
+  const schema = (EnvSchema.properties as Record<string, TString>)[name]!
+  const given = env[name]
+  const value = given === undefined ? (schema.default as string) : given.trim()
+  if (!Value.Check(schema, value)) {
+    const shown = (schema as { 'x-secret'?: boolean })['x-secret'] ? '(value hidden)' : JSON.stringify(value)
+    problems.push(`${name}: ${shown} is not valid; expected ${schema.description}`)
+  }
+  return value
+}
+
+/**
+ * What the migrations need and nothing more: the schema owner's URL. The migration Job runs with
+ * this alone, so it is never handed the JWT secret or the app's other settings.
+ */
+export function parseMigrateConfig (env: Env = process.env): { adminUrl: string } {
+  const problems: string[] = []
+  const adminUrl = readVar('DATABASE_ADMIN_URL', env, problems)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return { adminUrl }
 }
 
 // true trusts every hop: the client's own leftmost X-Forwarded-For becomes request.ip, so

@@ -48,7 +48,10 @@ export const csrfOriginCheck = fp<{ config: Config }>(async (app, { config }) =>
   app.addHook('onRequest', (request, _reply, done) => {
     if (verdict(request) === 'rejected') {
       request.log.info({ origin: request.headers.origin, secFetchSite: request.headers['sec-fetch-site'] }, 'cross-site request refused')
-      done(new Errors.CSRF_ORIGIN_REJECTED())
+      // the message names the header and the setting: the first thing a curl user or a server on
+      // another port needs to know (the value is the client's own header, cut to a sane length)
+      const origin = request.headers.origin
+      done(new Errors.CSRF_ORIGIN_REJECTED(origin === undefined ? 'none was sent' : origin.slice(0, 200)))
       return
     }
     done()

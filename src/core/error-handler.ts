@@ -4,6 +4,8 @@
 // Postgres SQLSTATEs are translated here, once, for every route.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ERROR_CATALOGUE, isErrorCode, type ErrorCode } from './errors.js'
+import { unavailableDependency } from './dependency-errors.js'
+import { createDependencyLog, type DependencyLog } from './dependency-log.js'
 
 export interface WireError {
   statusCode: number
@@ -43,20 +45,6 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 // a value the table refuses (not null, check) is bad input
 const CONFLICT_STATES = new Set(['23505', '23503', '23P01'])
 
-// errors of ioredis and postgres.js that mean "the dependency is down", not "a bug"
-function isDependencyDown (err: Error & { code?: string; name?: string }): boolean {
-  const code = err.code ?? ''
-  return err.name === 'MaxRetriesPerRequestError' ||
-    /Stream isn't writeable|Connection is closed|Command timed out/.test(err.message) ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57014'].includes(code) ||
-    (err.name === 'PostgresError' && POSTGRES_DOWN.test(code))
-}
-
-// SQLSTATEs of a server that is going away or cannot take us: connection exceptions (08),
-// insufficient resources such as too many clients (53), operator intervention such as a
-// terminated backend or a shutdown (57P), and a database that does not exist (3D000)
-const POSTGRES_DOWN = /^(08|53|57P|3D000)/
-
 /** the house code of a Postgres data or constraint error, else undefined */
 function postgresCode (err: FastifyError): ErrorCode | undefined {
   if (err.name !== 'PostgresError' || typeof err.code !== 'string') return undefined
@@ -76,7 +64,8 @@ export function toWireError (err: FastifyError): WireError {
   if (fastifyCode) return wire(fastifyCode)
   const pgCode = postgresCode(err)
   if (pgCode) return wire(pgCode)
-  if ((err.statusCode ?? 500) === 500 && isDependencyDown(err)) return wire('DEPENDENCY_UNAVAILABLE')
+  // Redis or Postgres down, too slow or refusing (OOM, READONLY, CLUSTERDOWN …): never a 500
+  if ((err.statusCode ?? 500) === 500 && unavailableDependency(err) !== null) return wire('DEPENDENCY_UNAVAILABLE')
   // a code of ours keeps its status and message (e.g. 503 SECURITY_LOCKDOWN, 404 NOT_FOUND)
   if (isErrorCode(err.code) && err.statusCode === ERROR_CATALOGUE[err.code].status && err.code !== 'INTERNAL_ERROR') {
     return wire(err.code, err.message)
@@ -87,17 +76,26 @@ export function toWireError (err: FastifyError): WireError {
   return wire('INTERNAL_ERROR')
 }
 
-/** answers an error in the house shape; logs the full error at and above 500 */
-export function sendWireError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+function answer (err: FastifyError, request: FastifyRequest, reply: FastifyReply, dependencyLog: DependencyLog | null): void {
   const wireError = toWireError(err)
-  if (wireError.statusCode >= 500) request.log.error({ err }, 'request failed')
+  const dependency = wireError.statusCode === 503 ? unavailableDependency(err) : null
+  // an outage is logged per state change and counted, not once per request (dependency-log.ts)
+  if (dependency && dependencyLog) dependencyLog.failed(dependency, err)
+  else if (wireError.statusCode >= 500) request.log.error({ err }, 'request failed')
   else if (wireError.code === 'BAD_REQUEST') request.log.warn({ err }, 'client error without a house code')
   else request.log.info({ code: wireError.code, statusCode: wireError.statusCode }, wireError.message)
   reply.code(wireError.statusCode).send(wireError)
 }
 
-export function installErrorHandler (app: FastifyInstance): void {
-  app.setErrorHandler(sendWireError)
+/** answers an error in the house shape; logs the full error at and above 500 */
+export function sendWireError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  answer(err, request, reply, null)
+}
+
+export function installErrorHandler (app: FastifyInstance, { dependencyLogIntervalMs = 10_000 }: { dependencyLogIntervalMs?: number } = {}): void {
+  const dependencyLog = createDependencyLog(app.log, dependencyLogIntervalMs)
+  app.addHook('onClose', async () => { dependencyLog.close() })
+  app.setErrorHandler((err: FastifyError, request, reply) => { answer(err, request, reply, dependencyLog) })
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(wire('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`))
   })

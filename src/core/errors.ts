@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   ROUTE_NOT_FOUND: { status: 404, message: 'No route %s', meaning: 'No route has this method and path' },
   // authentication and authorization
   AUTH_REQUIRED: { status: 401, message: 'Authentication required', meaning: 'No valid session cookie or Bearer token came with the request' },
+  SESSION_EXPIRED: { status: 401, message: 'Your session has ended; log in again', meaning: 'The session cookie sent no longer validates (logged out, revoked, expired or replaced); the reply clears it' },
   AUTH_FORBIDDEN: { status: 403, message: 'Not allowed', meaning: 'Signed in, but the role does not allow this route (admin routes)' },
   AUTH_INVALID_CREDENTIALS: { status: 401, message: 'Invalid email or password', meaning: 'Login refused: unknown email or wrong password (the same answer, in the same time)' },
   AUTH_EMAIL_TAKEN: { status: 409, message: 'An account with this email already exists', meaning: 'Registration with an email already in use' },
@@ -34,8 +35,9 @@ export const ERROR_CATALOGUE = {
   AUTH_TOO_MANY_ATTEMPTS: { status: 429, message: 'Too many failed logins for this account; try again later', meaning: 'Failed logins of this account back off; `Retry-After` says when to try again' },
   AUTH_REFRESH_INVALID: { status: 401, message: 'Refresh token is invalid or expired; log in again', meaning: 'The refresh token is unknown, expired or revoked' },
   AUTH_REFRESH_RACE: { status: 409, message: 'This refresh token was just rotated by a parallel request; use the newest tokens', meaning: 'A parallel refresh rotated this token within the grace window; use the tokens it returned' },
+  AUTH_LEGACY_RETIRED: { status: 401, message: 'Legacy tokens are no longer accepted; sign in again to get a session', meaning: '`LEGACY_AUTH_ENABLED` is false: a Bearer access token, a refresh token or a WebSocket token auth is refused; signing in gives a session cookie' },
   AUTH_REFRESH_REUSED: { status: 401, message: 'Refresh token reuse detected; every token of this login was revoked', meaning: 'A rotated refresh token came back after the grace window: the whole family is revoked' },
-  CSRF_ORIGIN_REJECTED: { status: 403, message: 'Cross-site request refused', meaning: 'A cookie-carrying (or login) state change came from an origin not in `ALLOWED_ORIGINS`' },
+  CSRF_ORIGIN_REJECTED: { status: 403, message: 'Cross-site request refused: the Origin header (%s) is not in the server\'s ALLOWED_ORIGINS', meaning: 'A cookie-carrying (or login) state change came from an origin not in `ALLOWED_ORIGINS`' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later', meaning: 'The per-IP limit of an auth endpoint is reached; `Retry-After` says when to try again' },
   // data
   NOT_FOUND: { status: 404, message: '%s not found', meaning: 'The addressed row does not exist or is not the caller\'s (the same answer for both)' },
@@ -51,6 +53,7 @@ export const ERROR_CATALOGUE = {
   WS_UPGRADE_REQUIRED: { status: 426, message: 'This address speaks WebSocket only', meaning: 'A plain GET of `/ws/prices`' },
   // the service
   SECURITY_LOCKDOWN: { status: 503, message: 'The service is in security lockdown; try again later', meaning: '`SECURITY_LOCKDOWN` is on: logins, refreshes, data and admin routes are refused' },
+  REVOCATION_UNCONFIRMED: { status: 503, message: 'The revocation is recorded, but Redis could not confirm it; revoked tokens are refused through the database until it does. Retry to confirm', meaning: 'A logout, disable or revoke was committed in Postgres, but Redis refused or missed its part (full, read-only, down): legacy token checks fall back to Postgres, which refuses the revoked tokens; retrying is safe' },
   DEPENDENCY_UNAVAILABLE: { status: 503, message: 'A backing service is unavailable; try again shortly', meaning: 'Redis or Postgres is down or too slow; retry shortly' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side', meaning: 'A bug; the details are in the server log, never in the reply' }
 } as const satisfies Record<string, CodeDefinition>

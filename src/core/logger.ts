@@ -29,3 +29,18 @@ export function loggerOptions (config: Config, stream?: DestinationStream): Fast
     }
   } as FastifyServerOptions['logger']
 }
+
+/**
+ * Readable log lines for a person at a terminal in development (pino-pretty, a dev dependency,
+ * loaded only then); JSON everywhere else, for machines. Undefined means "pino's own JSON".
+ */
+export async function developmentLogStream (config: Config, isTTY = process.stdout.isTTY === true, destination: NodeJS.WritableStream = process.stdout): Promise<DestinationStream | undefined> {
+  if (config.nodeEnv !== 'development' || !isTTY) return undefined
+  try {
+    const { default: pretty } = await import('pino-pretty')
+    // sync: the lines of a crash at start are written before process.exit
+    return pretty({ destination, sync: true, colorize: isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+  } catch {
+    return undefined // installed without dev dependencies: JSON it is
+  }
+}

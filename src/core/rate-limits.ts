@@ -2,7 +2,8 @@
 // balancer shares one counter: an attacker gains nothing by spreading over instances.
 // Opt-in per route (`global: false`); the hot API path pays nothing.
 import fp from 'fastify-plugin'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { normalizeIP } from '@fastify/rate-limit'
+import type { FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
 import { Errors } from './errors.js'
 
@@ -15,9 +16,10 @@ export const rateLimitPlugin = fp<{ config: Config }>(async (app, { config }) =>
   await app.register(rateLimit, {
     global: false,
     // One key per counter (INCR + PEXPIRE in one Lua call), so a Redis Cluster is fine.
-    // The default key is request.ip (trustProxy is set in app.ts: a hop count or the proxies'
+    // The key is request.ip (trustProxy is set in app.ts: a hop count or the proxies'
     // addresses, never every hop, so a forged X-Forwarded-For cannot pick a fresh bucket).
     redis: app.redis,
+    keyGenerator: rateLimitKey,
     nameSpace: config.redis.keyPrefix + 'rl:',
     // Fail closed: when Redis is down the limiter throws and the error handler answers 503.
     // Failing open would hand an attacker unlimited password guesses exactly when the
@@ -33,6 +35,21 @@ export const rateLimitPlugin = fp<{ config: Config }>(async (app, { config }) =>
     }
   })
 }, { name: 'rate-limits', dependencies: ['redis'] })
+
+// the bucket of requests whose client hung up before the limiter ran (no address left to read)
+export const DISCONNECTED_CLIENT_KEY = 'disconnected-client'
+
+/**
+ * The limiter's key: the client's address, normalised as the plugin's default does (an IPv6
+ * client by its /56). The default throws when the client has already disconnected: the
+ * socket's address is gone and request.ip is undefined (or proxy-addr throws reading it), which
+ * was logged as a 500. Such requests share one bucket instead: nobody is left to answer.
+ */
+export function rateLimitKey (request: FastifyRequest): string {
+  let ip: string | undefined
+  try { ip = request.ip } catch { ip = undefined }
+  return typeof ip === 'string' && ip !== '' ? normalizeIP(ip) : DISCONNECTED_CLIENT_KEY
+}
 
 /** route options that apply the named limit: `{ config: routeRateLimit(config, 'login') }` */
 export function routeRateLimit (config: Config, kind: RateLimitKind): RouteRateLimit {

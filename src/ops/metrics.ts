@@ -3,8 +3,9 @@
 // Prometheus conventions: base units, `_total` counters, histograms with exact boundaries at
 // the SLO thresholds so a fraction under 1, 5, 10 ms … needs no interpolation. Labels are
 // bounded: route patterns, error codes from the catalogue, modes and outcomes — never a raw
-// URL or a user id. The session validation histogram lives with the sessions code; /metrics
-// serves it from the same registry.
+// URL or a user id. Metrics that belong to one part live with it (the session validation
+// histogram with the sessions code, sockets and revocation propagation with the price feed,
+// the audit queue with the audit writer); /metrics serves them all from the same registry.
 import { Counter, Gauge, Histogram, collectDefaultMetrics, register } from 'prom-client'
 
 export { register }
@@ -55,16 +56,6 @@ export const refusals = new Counter({
   help: 'Requests refused by a protection: backoff (AUTH_TOO_MANY_ATTEMPTS), rate_limit (RATE_LIMITED), csrf (CSRF_ORIGIN_REJECTED)',
   labelNames: ['kind', 'route']
 })
-export const revocations = new Counter({
-  name: 'hallpass_revocations_received_total',
-  help: 'Revocation messages this instance received, by reason (each instance counts every message: use max across instances)',
-  labelNames: ['reason']
-})
-export const revocationPropagation = new Histogram({
-  name: 'hallpass_revocation_propagation_seconds',
-  help: 'Revocation published → received by this instance (which closes the sockets in the same tick)',
-  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-})
 
 export const wsUpgradeRefusals = new Counter({
   name: 'hallpass_ws_upgrade_refusals_total',
@@ -93,4 +84,21 @@ export const effectivePercentageGauge = new Gauge({
 export const redisUp = new Gauge({ name: 'hallpass_redis_up', help: '1 when the Redis client is ready' })
 export const redisUsedMemory = new Gauge({ name: 'hallpass_redis_used_memory_bytes', help: 'Redis used_memory (INFO memory)' })
 export const redisMaxMemory = new Gauge({ name: 'hallpass_redis_maxmemory_bytes', help: 'Redis maxmemory (0 = no limit)' })
-export const postgresUp = new Gauge({ name: 'hallpass_postgres_up', help: '1 when a trivial query answered within 1 s' })
+export const postgresUp = new Gauge({ name: 'hallpass_postgres_up', help: '1 when select 1 answered within 1 s on the probe connection (outside the pool)' })
+// postgres.js has no pool counters: the db layer counts the queries, transactions and reserved
+// connections it has started and not finished (src/infra/db-guard.ts)
+export const postgresPoolInUse = new Gauge({ name: 'hallpass_postgres_pool_connections_in_use', help: 'Pool connections busy with a query, a transaction or a reservation (counted by the db layer)' })
+export const postgresPoolWaiting = new Gauge({ name: 'hallpass_postgres_pool_waiting', help: 'Queries and transactions started beyond the pool size, waiting for a connection' })
+export const postgresPoolMax = new Gauge({ name: 'hallpass_postgres_pool_connections_max', help: 'Pool size (PG_POOL_MAX)' })
+export const postgresBreakerOpen = new Gauge({ name: 'hallpass_postgres_circuit_open', help: '1 while the Postgres circuit breaker answers 503 without trying (open or probing)' })
+
+export const retentionRowsDeleted = new Counter({
+  name: 'hallpass_retention_rows_deleted_total',
+  help: 'Rows the retention jobs deleted, by table (refresh_tokens, jwt_deny_list, user_sessions, audit_logs)',
+  labelNames: ['table']
+})
+export const retentionRuns = new Counter({
+  name: 'hallpass_retention_runs_total',
+  help: 'Retention runs by outcome: ran (this instance held the lock), skipped (another did), failed',
+  labelNames: ['outcome']
+})

@@ -1,18 +1,15 @@
-// Operations: metrics fed by hooks (route patterns, house error codes), audit events and the
-// revocation channel, so feature code carries no metric calls; /metrics and the runbook's two
-// numbers; the auto-rollback guard. In production the public listener has none of these
-// routes: they live on the separate METRICS_PORT listener only (metrics-listener.ts).
+// Operations: metrics fed by hooks (route patterns, house error codes) and audit events, so
+// route code carries no metric calls; /metrics and the runbook's two numbers; the auto-rollback
+// guard. In production the public listener has none of these routes: they live on the separate
+// METRICS_PORT listener only (metrics-listener.ts).
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Cluster } from 'ioredis'
 import type { Config } from '../config/config.js'
-import type { RedisClient } from '../infra/redis.js'
-import { parseRevokedMessage, revocationChannel } from '../auth/revocations.js'
 import { effectivePercentage } from '../auth/rollout.js'
 import {
   auditEvents, authErrors, authRequests, effectivePercentageGauge, httpDuration, logins, overrideInForce,
-  postgresUp, redisMaxMemory, redisUp, redisUsedMemory, refreshes, refusals, register, registrations,
-  revocationPropagation, revocations, wsUpgradeRefusals, wsUpgrades
+  postgresBreakerOpen, postgresPoolInUse, postgresPoolMax, postgresPoolWaiting, postgresUp, redisMaxMemory, redisUp,
+  redisUsedMemory, refreshes, refusals, register, registrations, wsUpgradeRefusals, wsUpgrades
 } from './metrics.js'
 import { createErrorWindow, type ErrorWindow } from './window.js'
 import { createLatencyWindow } from './latency-p95.js'
@@ -87,7 +84,8 @@ function observeResponse (config: Config, request: FastifyRequest, reply: Fastif
   }
   if (code !== undefined && REFUSAL_KIND[code]) refusals.inc({ kind: REFUSAL_KIND[code], route })
   if (request.method !== 'POST') {
-    if (route === '/ws/prices' && status >= 400) wsUpgradeRefusals.inc({ code: code ?? String(status) })
+    // only upgrade requests: a plain GET of the route is no socket attempt (attempts count the same way)
+    if (route === '/ws/prices' && request.ws && status >= 400) wsUpgradeRefusals.inc({ code: code ?? String(status) })
     return
   }
   if (route === '/api/auth/login') {
@@ -99,23 +97,6 @@ function observeResponse (config: Config, request: FastifyRequest, reply: Fastif
     if (status === 200) refreshes.inc({ outcome: setsSessionCookie(reply, config.session.cookieName) ? 'upgraded' : 'rotated' })
     else refreshes.inc({ outcome: outcomeOf(status, code, REFRESH_OUTCOME) })
   }
-}
-
-function subscribeRevocations (app: FastifyInstance): RedisClient {
-  const options = { enableOfflineQueue: true, maxRetriesPerRequest: null }
-  const subscriber: RedisClient = app.redis instanceof Cluster
-    ? app.redis.duplicate(undefined, { redisOptions: options })
-    : app.redis.duplicate(options)
-  subscriber.on('message', (_channel: string, payload: string) => {
-    const message = parseRevokedMessage(payload)
-    if (message === null) return
-    revocations.inc({ reason: message.reason.slice(0, 40) })
-    const at = (JSON.parse(payload) as { at?: unknown }).at
-    if (typeof at === 'number') revocationPropagation.observe(Math.max(0, Date.now() - at) / 1000)
-  })
-  subscriber.on('ready', () => { subscriber.subscribe(revocationChannel(app.config.redis.keyPrefix)).catch(() => {}) })
-  subscriber.on('error', () => { /* the main client logs Redis trouble */ })
-  return subscriber
 }
 
 async function readGauges (app: FastifyInstance): Promise<void> {
@@ -130,12 +111,14 @@ async function readGauges (app: FastifyInstance): Promise<void> {
     } catch { redisUp.set(0) }
   }
   try {
-    await Promise.race([
-      app.db.sql`select 1`.execute(),
-      new Promise((_resolve, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref())
-    ])
+    await app.db.ping(1000)
     postgresUp.set(1)
   } catch { postgresUp.set(0) }
+  const pool = app.db.poolStats()
+  postgresPoolInUse.set(pool.inUse)
+  postgresPoolWaiting.set(pool.waiting)
+  postgresPoolMax.set(pool.max)
+  postgresBreakerOpen.set(pool.breakerOpen ? 1 : 0)
   const cap = app.rolloutOverride.current?.maxPercentage ?? null
   overrideInForce.set(cap === null ? 0 : 1)
   effectivePercentageGauge.set(effectivePercentage(app.config.rollout, cap))
@@ -157,7 +140,6 @@ export const opsPlugin = fp<{ config: Config }>(async (app, { config }) => {
     observeResponse(config, request, reply, codes.get(request), errors)
   })
   app.audit.observe(event => auditEvents.inc({ type: event.type }))
-  const subscriber = subscribeRevocations(app)
 
   const ops: OpsRunbook = {
     authErrorRatePercent () {
@@ -194,7 +176,6 @@ export const opsPlugin = fp<{ config: Config }>(async (app, { config }) => {
   })
   app.addHook('onClose', async () => {
     for (const t of timers) clearInterval(t)
-    subscriber.disconnect()
     if (stopListener) await stopListener()
   })
 }, { name: 'ops', dependencies: ['redis', 'db', 'audit', 'auth'] })

@@ -16,6 +16,7 @@ import { SocketRegistry } from './socket-registry.js'
 import { createFanOut, type FanOut, type LatestPrice } from './fan-out.js'
 import { priceKeys, type TickMessage } from './leader.js'
 import { createUserSocketCap } from './user-socket-cap.js'
+import { countClose, observeRevocation, trackOpenSockets, wsOpens } from './feed-metrics.js'
 import { parseClientMessage, MAX_SYMBOLS_PER_SOCKET } from './protocol.js'
 
 const BAD_MESSAGES_PER_MINUTE = 10
@@ -45,6 +46,7 @@ export function createPriceFeed (app: FastifyInstance, config: Config): PriceFee
   const keys = priceKeys(config.redis.keyPrefix)
   const revocations = revocationChannel(config.redis.keyPrefix)
   const registry = new SocketRegistry()
+  const untrackSockets = trackOpenSockets(registry)
   const fanOut = createFanOut(registry, config.ws)
   const cap = createUserSocketCap(app.redis, { keyPrefix: config.redis.keyPrefix, max: config.ws.maxPerUser, lapseMs: config.ws.pingIntervalMs * 3 })
 
@@ -222,9 +224,11 @@ export function createPriceFeed (app: FastifyInstance, config: Config): PriceFee
       admitted: false
     }
     registry.add(client)
+    wsOpens.inc()
     ws.on('message', (data, isBinary) => onMessage(client, data, isBinary))
     ws.on('pong', () => { client.missedPongs = 0 })
-    ws.on('close', () => {
+    ws.on('close', code => {
+      countClose(code)
       registry.remove(client)
       fanOut.forget(client)
       if (client.expiryTimer) clearTimeout(client.expiryTimer)
@@ -271,6 +275,7 @@ export function createPriceFeed (app: FastifyInstance, config: Config): PriceFee
       tombstone(`u:${m.userId}`, now)
       closeRevoked(registry.ofUser(m.userId))
     }
+    observeRevocation(m, Date.now())
   }
 
   const onTick = (payload: string): void => {
@@ -344,6 +349,7 @@ export function createPriceFeed (app: FastifyInstance, config: Config): PriceFee
       for (const client of open) if (client.ws.readyState !== client.ws.CLOSED) client.ws.terminate()
     },
     async stop () {
+      untrackSockets()
       clearInterval(pingTimer)
       clearInterval(sweepTimer)
       subscriber.removeAllListeners('ready')

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
 import { Errors } from '../core/errors.js'
+import { unauthenticatedError } from '../auth/legacy/retirement.js'
 import { lockRoutesInScope } from '../core/lockdown.js'
 import type { PriceFeed } from './feed.js'
 
@@ -21,8 +22,9 @@ export async function wsPriceRoute (app: FastifyInstance, { config, feed }: { co
     // exact match only; no Origin is a non-browser client, which has no business with a cookie
     if (origin !== undefined ? !allowed.has(origin) : hasCookie) throw new Errors.WS_ORIGIN_REJECTED()
     // without a valid cookie or Bearer header, an Authorization header announces a client that
-    // authenticates with its first message (it cannot be sent in the URL)
-    if (!request.auth && request.headers.authorization === undefined) throw new Errors.AUTH_REQUIRED()
+    // authenticates with its first message (it cannot be sent in the URL); with legacy tokens
+    // retired, that header is refused before the upgrade (AUTH_LEGACY_RETIRED)
+    if (!request.auth && (request.headers.authorization === undefined || !config.rollout.legacyAuthEnabled)) throw unauthenticatedError(request)
     checkedAt.set(request, Date.now())
   }
 

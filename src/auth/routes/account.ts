@@ -9,7 +9,9 @@ import { hashPassword, verifyPassword } from '../passwords/hash.js'
 import { passwordProblem } from '../passwords/policy.js'
 import { requireUser, authOf } from '../guards.js'
 import { issueAuth } from '../issue-auth.js'
-import { revokeEverything, revokedCount } from '../revoke-user.js'
+import { revokeEverything, revokedCount, unconfirmedDetail } from '../revoke-user.js'
+import { redisSteps } from '../redis-steps.js'
+import { endSessions } from '../end-sessions.js'
 import { familyOfAccessToken, revokeFamily } from '../legacy/refresh-tokens.js'
 import { clearSessionCookie } from '../sessions/cookie.js'
 import { createLoginBackoff } from '../backoff.js'
@@ -119,20 +121,25 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
   // bounded by what that credential could do anyway.
   app.post('/api/auth/logout', {
     onRequest: requireUser,
-    schema: { tags: ['auth'], summary: 'End the current session', response: { 204: { type: 'null' }, ...errorReplies(401, 403) } }
+    schema: { tags: ['auth'], summary: 'End the current session', response: { 204: { type: 'null' }, ...errorReplies(401, 403, 503) } }
   }, async (request, reply) => {
     const auth = authOf(request)
     if (auth.mode === 'session') {
-      await app.sessions.revoke(auth.userId, auth.sessionPublicId, 'logout')
-      app.sessionMirror.revoked(auth.userId, [auth.sessionPublicId], 'logout')
-      audit(request, { type: 'LOGOUT', userId: auth.userId, sessionPublicId: auth.sessionPublicId })
+      // cleared first: even a 503 (Redis could not confirm; Postgres already refuses it) drops the cookie
+      clearSessionCookie(reply, config)
+      await endSessions(app, auth.userId, { only: auth.sessionPublicId }, 'logout', () =>
+        audit(request, { type: 'LOGOUT', userId: auth.userId, sessionPublicId: auth.sessionPublicId }))
     } else {
-      // this access token at once, and the refresh family it was issued with
-      await app.denyList.deny(auth.jti, auth.userId, auth.expiresAt)
+      // this access token at once, and the refresh family it was issued with: each deny-list
+      // entry is in Postgres before Redis is asked, so a refused Redis write cannot undo it
+      const steps = redisSteps(app.denyList)
+      await steps.run(app.denyList.deny(auth.jti, auth.userId, auth.expiresAt), undefined)
       const familyId = await familyOfAccessToken(app.db.sql, auth.jti)
-      if (familyId) await app.denyList.denyMany(await revokeFamily(app.db.sql, familyId, 'logout'))
-      await publishRevoked(app.redis, config.redis.keyPrefix, { userId: auth.userId, jti: auth.jti, reason: 'logout' })
-      audit(request, { type: 'LOGOUT', userId: auth.userId, details: { mode: 'legacy', familyId } })
+      if (familyId) await steps.run(app.denyList.denyMany(await revokeFamily(app.db.sql, familyId, 'logout')), undefined)
+      await steps.run(publishRevoked(app.redis, config.redis.keyPrefix, { userId: auth.userId, jti: auth.jti, reason: 'logout' }), undefined)
+      const unconfirmed = await steps.settle()
+      audit(request, { type: 'LOGOUT', userId: auth.userId, details: { mode: 'legacy', familyId, ...(unconfirmed ? { redisConfirmed: false } : {}) } })
+      if (unconfirmed) throw unconfirmed
     }
     clearSessionCookie(reply, config)
     return reply.code(204).send()
@@ -140,14 +147,20 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
 
   app.post('/api/auth/logout-all', {
     onRequest: requireUser,
-    schema: { tags: ['auth'], summary: 'End every session of the caller, this one included', response: { 200: RevokedCountSchema, ...errorReplies(401, 403) } }
+    schema: { tags: ['auth'], summary: 'End every session of the caller, this one included', response: { 200: RevokedCountSchema, ...errorReplies(401, 403, 503) } }
   }, async (request, reply) => {
     const auth = authOf(request)
     const revoked = await revokeEverything(app, auth.userId, 'logout_all')
     if (!revoked) throw new Errors.AUTH_REQUIRED() // the user no longer exists
-    if (auth.mode === 'legacy') await app.denyList.deny(auth.jti, auth.userId, auth.expiresAt)
-    audit(request, { type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, details: { sessions: revoked.sessions.length, families: revoked.families, accessTokens: revoked.accessTokens, scope: 'all' } })
+    if (auth.mode === 'legacy') {
+      const steps = redisSteps(app.denyList)
+      await steps.run(app.denyList.deny(auth.jti, auth.userId, auth.expiresAt), undefined)
+      revoked.unconfirmed ??= await steps.settle()
+    }
+    audit(request, { type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, details: { sessions: revoked.sessions.length, families: revoked.families, accessTokens: revoked.accessTokens, scope: 'all', ...unconfirmedDetail(revoked) } })
+    // the cookie goes either way: the session ended in Postgres
     clearSessionCookie(reply, config)
+    if (revoked.unconfirmed) throw revoked.unconfirmed
     return { revoked: revokedCount(revoked) }
   })
 
@@ -158,7 +171,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
       tags: ['auth'],
       summary: 'Change the password; every other session ends',
       body: PasswordChangeSchema,
-      response: { 200: RevokedCountSchema, ...errorReplies(400, 401, 403, 429) }
+      response: { 200: RevokedCountSchema, ...errorReplies(400, 401, 403, 429, 503) }
     }
   }, async (request, reply) => {
     const auth = authOf(request)
@@ -182,7 +195,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
       ...(keep ? { keepSessionPublicId: keep } : {})
     })
     if (!revoked) throw new Errors.AUTH_REQUIRED()
-    audit(request, { type: 'PASSWORD_CHANGED', userId: user.id, ...(keep ? { sessionPublicId: keep } : {}), details: { sessions: revoked.sessions.length, families: revoked.families } })
+    audit(request, { type: 'PASSWORD_CHANGED', userId: user.id, ...(keep ? { sessionPublicId: keep } : {}), details: { sessions: revoked.sessions.length, families: revoked.families, ...unconfirmedDetail(revoked) } })
+    if (revoked.unconfirmed) throw revoked.unconfirmed
     return { revoked: revokedCount(revoked) }
   })
 }

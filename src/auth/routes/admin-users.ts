@@ -11,7 +11,8 @@ import { authOf } from '../guards.js'
 import { changeCredentials, findUserByEmail, findUserById } from '../users.js'
 import { requestContext } from '../../core/request-context.js'
 import { sessionView } from './sessions.js'
-import { revokeEverything, revokedCount } from '../revoke-user.js'
+import { revokeEverything, revokedCount, unconfirmedDetail } from '../revoke-user.js'
+import { endSessions } from '../end-sessions.js'
 import { RevokedCountSchema, SessionListSchema, UserSchema } from '../schemas.js'
 import { UuidParamsSchema, UuidSchema, errorReplies } from '../../core/schemas.js'
 
@@ -58,12 +59,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
   })
 
   app.delete('/api/admin/users/:id/sessions', {
-    schema: { tags: ['admin'], params: UuidParamsSchema, response: { 200: RevokedCountSchema, ...errorReplies(400, 401, 403, 404) } }
+    schema: { tags: ['admin'], params: UuidParamsSchema, response: { 200: RevokedCountSchema, ...errorReplies(400, 401, 403, 404, 503) } }
   }, async request => {
     const revoked = await revokeEverything(app, request.params.id, 'admin_revoked')
     if (!revoked) throw new Errors.NOT_FOUND('User')
     const user = revoked.user
-    audit(request, 'ADMIN_SESSIONS_REVOKED', user.id, { revoked: revokedCount(revoked), sessions: revoked.sessions.length, families: revoked.families, accessTokens: revoked.accessTokens })
+    audit(request, 'ADMIN_SESSIONS_REVOKED', user.id, { revoked: revokedCount(revoked), sessions: revoked.sessions.length, families: revoked.families, accessTokens: revoked.accessTokens, ...unconfirmedDetail(revoked) })
+    if (revoked.unconfirmed) throw revoked.unconfirmed
     return { revoked: revokedCount(revoked) }
   })
 
@@ -72,20 +74,20 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
       tags: ['admin'],
       summary: 'End one session of a user',
       params: Type.Object({ id: UuidSchema(), sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'a public session id' }) }),
-      response: { 204: { type: 'null' }, ...errorReplies(400, 401, 403, 404) }
+      response: { 204: { type: 'null' }, ...errorReplies(400, 401, 403, 404, 503) }
     }
   }, async (request, reply) => {
     const { id, sessionId } = request.params
-    // revoke() is keyed by user and session: another user's session id is a 404 like an unknown one
-    if (!(await app.sessions.revoke(id, sessionId, 'admin_revoked'))) throw new Errors.NOT_FOUND('Session')
-    app.sessionMirror.revoked(id, [sessionId], 'admin_revoked')
-    audit(request, 'ADMIN_SESSIONS_REVOKED', id, { revoked: 1, scope: 'one', session: sessionId })
+    // keyed by user and session: another user's session id is a 404 like an unknown one
+    const ended = await endSessions(app, id, { only: sessionId }, 'admin_revoked', () =>
+      audit(request, 'ADMIN_SESSIONS_REVOKED', id, { revoked: 1, scope: 'one', session: sessionId }))
+    if (!ended.found) throw new Errors.NOT_FOUND('Session')
     return reply.code(204).send()
   })
 
   for (const action of ['disable', 'enable'] as const) {
     app.post(`/api/admin/users/:id/${action}`, {
-      schema: { tags: ['admin'], params: UuidParamsSchema, response: { 200: DisableReplySchema, ...errorReplies(400, 401, 403, 404) } }
+      schema: { tags: ['admin'], params: UuidParamsSchema, response: { 200: DisableReplySchema, ...errorReplies(400, 401, 403, 404, 503) } }
     }, async request => {
       const disabled = action === 'disable'
       // disabling bumps the credential version and ends everything at once; logins already
@@ -96,13 +98,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
       const user = done ? done.user : await changeCredentials(app.db.sql, request.params.id, { kind: 'disabled', disabled })
       if (!user) throw new Errors.NOT_FOUND('User')
       const revoked = done ? revokedCount(done) : 0
-      audit(request, disabled ? 'ADMIN_USER_DISABLED' : 'ADMIN_USER_ENABLED', user.id, { revoked })
+      audit(request, disabled ? 'ADMIN_USER_DISABLED' : 'ADMIN_USER_ENABLED', user.id, { revoked, ...(done ? unconfirmedDetail(done) : {}) })
+      if (done?.unconfirmed) throw done.unconfirmed
       return { user: { id: user.id, email: user.email, role: user.role, disabled }, revoked }
     })
   }
 
   app.post('/api/admin/users/:id/role', {
-    schema: { tags: ['admin'], summary: 'Change a user\'s role; every credential of the user ends', params: UuidParamsSchema, body: RoleBodySchema, response: { 200: RoleReplySchema, ...errorReplies(400, 401, 403, 404) } }
+    schema: { tags: ['admin'], summary: 'Change a user\'s role; every credential of the user ends', params: UuidParamsSchema, body: RoleBodySchema, response: { 200: RoleReplySchema, ...errorReplies(400, 401, 403, 404, 503) } }
   }, async request => {
     const before = await findUserById(app.db.sql, request.params.id)
     if (!before) throw new Errors.NOT_FOUND('User')
@@ -110,7 +113,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async app => {
     // together with a version bump that ends all of them
     const done = await revokeEverything(app, before.id, 'role_changed', { change: { kind: 'role', role: request.body.role } })
     if (!done) throw new Errors.NOT_FOUND('User')
-    audit(request, 'ADMIN_ROLE_CHANGED', before.id, { from: before.role, to: done.user.role, revoked: revokedCount(done) })
+    audit(request, 'ADMIN_ROLE_CHANGED', before.id, { from: before.role, to: done.user.role, revoked: revokedCount(done), ...unconfirmedDetail(done) })
+    if (done.unconfirmed) throw done.unconfirmed
     return { user: { id: done.user.id, email: done.user.email, role: done.user.role }, revoked: revokedCount(done) }
   })
 

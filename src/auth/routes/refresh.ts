@@ -6,6 +6,7 @@ import type { Config } from '../../config/config.js'
 import { Errors } from '../../core/errors.js'
 import { routeRateLimit } from '../../core/rate-limits.js'
 import { LOCKED } from '../../core/lockdown.js'
+import { refuseWhenRetired } from '../legacy/retirement.js'
 import { getsSession } from '../rollout.js'
 import { issueSession } from '../issue-session.js'
 import { issueLegacyTokens } from '../issue-auth.js'
@@ -25,6 +26,7 @@ type Outcome =
 export const refreshRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   app.post('/api/auth/refresh', {
     config: { ...routeRateLimit(config, 'refresh'), ...LOCKED },
+    onRequest: refuseWhenRetired, // nothing is rotated or revoked: the family waits for a return of the flag
     schema: {
       tags: ['auth'],
       summary: 'Rotate a legacy refresh token (or upgrade to a session)',

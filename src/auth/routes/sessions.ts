@@ -9,6 +9,7 @@ import { requestContext } from '../../core/request-context.js'
 import type { SessionSummary } from '../sessions/types.js'
 import { RevokedCountSchema, SessionIdParamsSchema, SessionListSchema } from '../schemas.js'
 import { errorReplies } from '../../core/schemas.js'
+import { endSessions } from '../end-sessions.js'
 
 export function sessionView (s: SessionSummary, currentPublicId: string | null) {
   return {
@@ -39,26 +40,25 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asyn
       tags: ['sessions'],
       summary: 'End one of the caller\'s sessions',
       params: SessionIdParamsSchema,
-      response: { 204: { type: 'null' }, ...errorReplies(400, 401, 403, 404) }
+      response: { 204: { type: 'null' }, ...errorReplies(400, 401, 403, 404, 503) }
     }
   }, async (request, reply) => {
     const auth = authOf(request)
     const { id } = request.params
-    if (!(await app.sessions.revoke(auth.userId, id, 'revoked'))) throw new Errors.NOT_FOUND('Session')
-    app.sessionMirror.revoked(auth.userId, [id], 'revoked')
-    app.audit.record({ type: 'SESSION_REVOKED', userId: auth.userId, sessionPublicId: id, ...requestContext(request) })
     if (auth.mode === 'session' && auth.sessionPublicId === id) clearSessionCookie(reply, config)
+    const ended = await endSessions(app, auth.userId, { only: id }, 'revoked', () =>
+      app.audit.record({ type: 'SESSION_REVOKED', userId: auth.userId, sessionPublicId: id, ...requestContext(request) }))
+    if (!ended.found) throw new Errors.NOT_FOUND('Session')
     return reply.code(204).send()
   })
 
   app.delete('/api/auth/sessions', {
-    schema: { tags: ['sessions'], summary: 'End every session of the caller but the current one', response: { 200: RevokedCountSchema, ...errorReplies(401, 403) } }
+    schema: { tags: ['sessions'], summary: 'End every session of the caller but the current one', response: { 200: RevokedCountSchema, ...errorReplies(401, 403, 503) } }
   }, async request => {
     const auth = authOf(request)
-    const keep = auth.mode === 'session' ? auth.sessionPublicId : undefined
-    const revoked = await app.sessions.revokeAll(auth.userId, 'revoked_others', keep)
-    app.sessionMirror.revoked(auth.userId, revoked, 'revoked_others')
-    app.audit.record({ type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, sessionPublicId: keep ?? null, ...requestContext(request), details: { revoked: revoked.length, scope: 'others' } })
+    const keep = auth.mode === 'session' ? auth.sessionPublicId : null
+    const { revoked } = await endSessions(app, auth.userId, { except: keep }, 'revoked_others', ids =>
+      app.audit.record({ type: 'SESSIONS_REVOKED_ALL', userId: auth.userId, sessionPublicId: keep, ...requestContext(request), details: { revoked: ids.length, scope: 'others' } }))
     return { revoked: revoked.length }
   })
 }

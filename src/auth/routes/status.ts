@@ -1,4 +1,5 @@
-// GET /api/auth/status: the rollout flags in force on this instance and its logins by mode.
+// GET /api/auth/status: the rollout flags in force on this instance (LEGACY_AUTH_ENABLED=false
+// shows the legacy path retired) and its logins by mode.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config/config.js'
@@ -9,7 +10,8 @@ const StatusSchema = Type.Object({
     newAuthEnabled: Type.Boolean(),
     newAuthPercentage: Type.Integer(),
     rollbackMode: Type.Boolean(),
-    securityLockdown: Type.Boolean()
+    securityLockdown: Type.Boolean(),
+    legacyAuthEnabled: Type.Boolean({ description: 'false: legacy JWTs are retired (every login gets a session)' })
   }),
   effectivePercentage: Type.Integer({ description: 'share of users who get sessions at login now' }),
   override: Type.Union([Type.Object({

@@ -1,14 +1,33 @@
-// The near cache: validated sessions kept in process for at most SESSION_CACHE_TTL (1 s by
-// default), so most requests make no Redis round trip. Revocations reach every instance
-// through the revocation channel and evict the entry at once; an entry is never trusted
-// past its own idle or absolute expiry. While the subscription is down the cache is emptied
-// and bypassed, so a revocation it could not hear about can never be served from it.
+// The near cache: validated sessions kept in process for at most SESSION_CACHE_TTL, so most
+// requests make no Redis round trip. Revocations reach every instance through the revocation
+// channel and evict the entry at once; an entry is never trusted past its own idle or absolute
+// expiry, nor past the moment its sliding touch falls due (a hit never skips a touch, so a session
+// in use through the cache slides exactly as it would without it). While the subscription is
+// down the cache is emptied and bypassed, so a revocation it could not hear about can never be
+// served from it.
 //
 // Late fills: a validation reads Redis, then fills the cache. A revocation handled between the
 // two would find nothing to evict and the fill would then cache a revoked session. So every
 // revocation this instance hears or makes raises a generation counter; a validation notes the
 // generation before its Redis call and set() drops the fill if it moved. A dropped fill is only
 // a cache miss; a kept one is a session the Redis read saw after every revocation handled so far.
+//
+// Early hits: a request and a revocation message can become readable in the same turn of the
+// event loop, the request's socket first. A hit is therefore answered only after the rest of
+// that turn's I/O (setImmediate runs after the poll phase), so a revocation already delivered to
+// this process is read before the hit is trusted. That only holds if the message reaches the other
+// processes' sockets before the revocation is answered: Redis writes the revoking caller's reply
+// before its subscribers' messages, so a revocation answered at once can beat its own message. A
+// revocation is therefore answered only after delivered(): a PING on our subscriber connection,
+// whose reply Redis sends after every message it published earlier, and after it has written those
+// messages to every other subscriber too (one pass writes them all).
+//
+// Memory is bounded by count (SESSION_CACHE_MAX, least recently used out first) and by age: every
+// fill is queued with its expiry and a sweep deletes what has expired, so an idle process holds
+// nothing older than the TTL plus one sweep interval. The sweep is ours because lru-cache's own
+// ways cost too much here: purgeStale() walks every entry (about 270 ms for 100k), ttlAutopurge
+// arms one timer per entry; the queue costs O(1) per fill and O(expired) per sweep.
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { LRUCache } from 'lru-cache'
 import { Cluster } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
@@ -17,16 +36,28 @@ import type { ValidSession } from './types.js'
 import { parseRevokedMessage } from '../revocations.js'
 
 export interface SessionCache {
-  /** true while the revocation subscription is live; otherwise get() always misses */
+  /** true while the revocation subscription is live; otherwise lookup() always misses */
   readonly active: boolean
   /** raised by every revocation handled; read it before the Redis call whose result set() stores */
   readonly generation: number
-  get: (key: string, now: number) => ValidSession | undefined
+  /** sessions held now (expired ones leave at the next sweep) */
+  readonly size: number
+  /** the cached session, once the revocations already delivered to this process have been read */
+  lookup: (key: string) => Promise<ValidSession | undefined>
   /** stores the session unless a revocation was handled since `generation` was read */
   set: (key: string, session: ValidSession, now: number, generation: number) => void
   invalidate: (publicIds: Iterable<string>) => void
+  /**
+   * resolves once every revocation already published has reached this instance's subscriber, so
+   * every other instance's socket too (at once while the subscription is down; bounded in time)
+   */
+  delivered: () => Promise<void>
   /** drops every entry of the user (a user-wide revocation) */
   invalidateUser: (userId: string) => void
+  /** deletes every entry past its expiry (the timer calls it; tests may too) */
+  sweep: (now: number) => void
+  /** drops every entry (Redis lost its data: nothing cached from it can be vouched for) */
+  clear: () => void
   close: () => Promise<void>
   /** the subscriber connection (tests cut it to prove the cache empties) */
   readonly subscriber: RedisClient
@@ -34,12 +65,48 @@ export interface SessionCache {
 
 interface Entry { session: ValidSession; trustUntil: number }
 
+// how long a revocation waits for its message to come back before it answers anyway (a stalled
+// subscriber is cut and the caches emptied by its own reconnect)
+const DELIVERY_WAIT_MS = 1000
+
+/** fills in expiry order (the TTL is the same for all, so a FIFO is nearly sorted) */
+class ExpiryQueue {
+  private keys: string[] = []
+  private times: number[] = []
+  private head = 0
+
+  push (key: string, at: number): void {
+    this.keys.push(key)
+    this.times.push(at)
+  }
+
+  /** calls `expire` for each key queued with a time at or before `now` */
+  drain (now: number, expire: (key: string) => void): void {
+    while (this.head < this.times.length && this.times[this.head]! <= now) {
+      expire(this.keys[this.head]!)
+      this.head++
+    }
+    if (this.head > 1024 && this.head * 2 > this.keys.length) {
+      this.keys = this.keys.slice(this.head)
+      this.times = this.times.slice(this.head)
+      this.head = 0
+    }
+  }
+
+  clear (): void {
+    this.keys = []
+    this.times = []
+    this.head = 0
+  }
+}
+
 export function createSessionCache (
-  redis: RedisClient, channel: string, opts: { ttlMs: number; max: number }, log: FastifyBaseLogger
+  redis: RedisClient, channel: string, opts: { ttlMs: number; max: number; touchIntervalMs: number }, log: FastifyBaseLogger
 ): SessionCache {
   const keysByPublicId = new Map<string, string>()
   // dispose runs on delete, overwrite and LRU eviction alike, so the map never outgrows the cache
   const entries = new LRUCache<string, Entry>({ max: opts.max, dispose: e => keysByPublicId.delete(e.session.publicId) })
+  const expiries = new ExpiryQueue()
   let active = false
   let generation = 0
 
@@ -54,7 +121,26 @@ export function createSessionCache (
     active = false
     entries.clear()
     keysByPublicId.clear()
+    expiries.clear()
   }
+  const fresh = (key: string, now: number): ValidSession | undefined => {
+    const e = entries.get(key)
+    if (!e) return undefined
+    if (now >= e.trustUntil) {
+      drop(key)
+      return undefined
+    }
+    return e.session
+  }
+  const sweep = (now: number): void => {
+    expiries.drain(now, key => {
+      // peek: a sweep must not make an entry recently used
+      const e = entries.peek(key)
+      if (e && now >= e.trustUntil) drop(key)
+    })
+  }
+  const sweeper = setInterval(() => sweep(Date.now()), Math.min(opts.ttlMs, 1000))
+  sweeper.unref()
 
   // a subscriber may queue its SUBSCRIBE until connected, and keeps retrying in the background
   const subscriberOptions = { enableOfflineQueue: true, maxRetriesPerRequest: null }
@@ -84,23 +170,21 @@ export function createSessionCache (
   return {
     get active () { return active },
     get generation () { return generation },
+    get size () { return entries.size },
     subscriber,
-    get (key, now) {
-      if (!active) return undefined
-      const e = entries.get(key)
-      if (!e) return undefined
-      if (now >= e.trustUntil) {
-        drop(key)
-        return undefined
-      }
-      return e.session
+    async lookup (key) {
+      if (!active || fresh(key, Date.now()) === undefined) return undefined
+      // the rest of this turn's I/O first: a revocation read there evicts the entry
+      await nextTurn()
+      return active ? fresh(key, Date.now()) : undefined
     },
     set (key, session, now, seen) {
       if (!active || seen !== generation) return
-      const trustUntil = Math.min(now + opts.ttlMs, session.idleExpiresAt, session.absoluteExpiresAt)
+      const trustUntil = Math.min(now + opts.ttlMs, session.idleExpiresAt, session.absoluteExpiresAt, session.lastSeenAt + opts.touchIntervalMs)
       if (trustUntil <= now) return
       entries.set(key, { session: { ...session, touched: false }, trustUntil })
       keysByPublicId.set(session.publicId, key)
+      expiries.push(key, trustUntil)
     },
     invalidate (publicIds) {
       generation++
@@ -109,11 +193,26 @@ export function createSessionCache (
         if (key) drop(key)
       }
     },
+    async delivered () {
+      if (!active) return // nothing is served from this cache; the others' links are their own
+      let timer: NodeJS.Timeout | undefined
+      const bound = new Promise<void>(resolve => { timer = setTimeout(resolve, DELIVERY_WAIT_MS) })
+      await Promise.race([subscriber.ping().then(() => {}, () => {}), bound])
+      clearTimeout(timer)
+    },
     invalidateUser (userId) {
       generation++
       dropUser(userId)
     },
+    sweep,
+    clear () {
+      generation++
+      entries.clear()
+      keysByPublicId.clear()
+      expiries.clear()
+    },
     async close () {
+      clearInterval(sweeper)
       deactivate('closing')
       subscriber.removeAllListeners('close')
       await subscriber.quit().catch(() => subscriber.disconnect())

@@ -27,8 +27,9 @@ local function split(m)
   local sep = string.find(m, ':', 1, true)
   return string.sub(m, 1, sep - 1), string.sub(m, sep + 1)
 end
+-- at: the publish time by Redis' clock (ms), so listeners can measure propagation
 local function revoked_message(pid, uid, reason)
-  return cjson.encode({ publicId = pid, userId = uid, reason = reason })
+  return cjson.encode({ publicId = pid, userId = uid, reason = reason, at = now })
 end
 `
 
@@ -113,7 +114,7 @@ return { seen, idle }
  * and returns the public ids revoked. Sessions that already expired are pruned silently.
  * With a version (a user-wide revocation committed in Postgres): raises the version key (never
  * lowers it: two bumps may arrive out of order), moves the excepted session to it, and
- * publishes { userId, reason } as well, all in the same atomic call as the sweep.
+ * publishes { userId, reason, at } as well, all in the same atomic call as the sweep.
  */
 export const REVOKE = NOW + SPLIT + `
 local prefix, uid, channel, reason, only, except = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
@@ -131,7 +132,7 @@ if ARGV[7] ~= '' then
       if pid == except and redis.call('EXISTS', prefix .. h) == 1 then redis.call('HSET', prefix .. h, 'cv', version) end
     end
   end
-  redis.call('PUBLISH', channel, cjson.encode({ userId = uid, reason = reason }))
+  redis.call('PUBLISH', channel, cjson.encode({ userId = uid, reason = reason, at = now }))
 end
 local revoked = {}
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -164,4 +165,37 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   end
 end
 return out
+`
+
+/**
+ * KEYS[1] session, KEYS[2] index. ARGV: suffix, uid, em, role, pid, cre, seen, idle, abs, ip, ua, dev, cv.
+ * Puts back a session that Postgres holds as live after Redis lost it (a restart, a flush). It
+ * never overwrites a key that exists, so a session Redis still holds keeps its own, newer times.
+ * Returns 1 when it wrote the session, 0 when it was there or already expired by Redis' clock.
+ */
+export const RESTORE = NOW + `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local idle, abs = tonumber(ARGV[8]), tonumber(ARGV[9])
+if idle <= now or abs <= now then return 0 end
+redis.call('HSET', KEYS[1], 'uid', ARGV[2], 'em', ARGV[3], 'role', ARGV[4], 'pid', ARGV[5], 'cre', ARGV[6], 'seen', ARGV[7],
+  'idle', idle, 'abs', abs, 'ip', ARGV[10], 'ua', ARGV[11], 'dev', ARGV[12], 'cv', ARGV[13])
+redis.call('PEXPIREAT', KEYS[1], idle)
+redis.call('ZADD', KEYS[2], tonumber(ARGV[6]), ARGV[5] .. ':' .. ARGV[1])
+local pttl = redis.call('PTTL', KEYS[2])
+if pttl < 0 or pttl < abs - now then redis.call('PEXPIREAT', KEYS[2], abs) end
+return 1
+`
+
+/**
+ * KEYS[1] session, KEYS[2] index. ARGV: suffix, pid, channel, message.
+ * Removes a session that Postgres holds as revoked (a revocation whose Redis step failed during an
+ * outage): by its key, so it works even when the index lost the member. Publishes when it deleted.
+ */
+export const FORGET = `
+redis.call('ZREM', KEYS[2], ARGV[2] .. ':' .. ARGV[1])
+if redis.call('DEL', KEYS[1]) == 1 then
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
+  return 1
+end
+return 0
 `

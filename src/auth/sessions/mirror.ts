@@ -1,6 +1,9 @@
-// The durable copy of each session in Postgres (user_sessions), for audits and for admins
-// who need history after Redis has expired a key. Written off the request path: creations
-// and revocations are fire-and-forget, last-seen times are batched (one UPDATE per flush).
+// The writes to user_sessions that may trail the request (records.ts holds the ones that must
+// not): last-seen times and their idle expiry, batched (one UPDATE per flush), and the
+// revocations of sessions Redis evicted. Like the audit log, a write that fails is kept and
+// retried with a growing wait, up to a bound (the oldest are dropped and counted in the log),
+// and close writes what it can. A failed write is never silently lost: the idle expiry in
+// Postgres would otherwise lag, and an evicted session would stay live there.
 //
 // The "created" and "revoked" writes of one session race (a login followed at once by a
 // logout sends both before either lands), so both are upserts that commute: a revocation
@@ -24,62 +27,124 @@ interface MirroredSession {
 export interface SessionMirror {
   created: (s: MirroredSession) => void
   revoked: (userId: string, publicIds: string[], reason: string) => void
-  seen: (publicId: string, at: number) => void
+  /** the session slid: last seen `at`, idle until `idleExpiresAt` (both epoch ms) */
+  seen: (publicId: string, at: number, idleExpiresAt?: number) => void
+  /** writes queued or kept for retry (tests and shutdown read it) */
+  readonly pending: number
   /** writes pending last-seen times and waits for writes in flight */
   flush: () => Promise<void>
   close: () => Promise<void>
 }
 
+const MAX_RETRIED = 10_000
+const MAX_BACKOFF_MS = 30_000
+
+interface Write { run: () => Promise<unknown>; what: string }
+
 export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEveryMs = 10_000): SessionMirror {
-  const lastSeen = new Map<string, number>()
+  const lastSeen = new Map<string, { at: number; idle: number | null }>()
   const inFlight = new Set<Promise<unknown>>()
+  let retry: Write[] = []
+  let failures = 0
+  let dropped = 0
+  let retryTimer: NodeJS.Timeout | null = null
 
-  const track = (p: Promise<unknown>, what: string): void => {
-    const done = p.catch(err => log.warn({ err: (err as Error).message }, `session mirror: ${what} failed`))
-      .finally(() => inFlight.delete(done))
+  const keep = (w: Write): void => {
+    retry.push(w)
+    if (retry.length > MAX_RETRIED) {
+      retry.shift()
+      dropped++
+    }
+  }
+
+  const track = (w: Write): Promise<void> => {
+    const done = w.run().then(() => { failures = 0 }, err => {
+      failures++
+      if (failures === 1) log.warn({ err: (err as Error).message }, `session mirror: ${w.what} failed; kept for retry`)
+      keep(w)
+      scheduleRetry()
+    }).finally(() => inFlight.delete(done))
     inFlight.add(done)
+    return done
   }
 
-  const flushSeen = async (): Promise<void> => {
-    if (lastSeen.size === 0) return
+  const retryNow = async (): Promise<void> => {
+    const writes = retry
+    retry = []
+    await Promise.all(writes.map(track))
+  }
+
+  function scheduleRetry (): void {
+    if (retryTimer) return
+    const wait = Math.min(250 * 2 ** Math.min(failures, 8), MAX_BACKOFF_MS)
+    retryTimer = setTimeout(() => { retryTimer = null; retryNow().catch(() => {}) }, wait)
+    retryTimer.unref()
+  }
+
+  const seenBatch = (): Write | null => {
+    if (lastSeen.size === 0) return null
     const ids = [...lastSeen.keys()]
-    const times = ids.map(id => new Date(lastSeen.get(id)!).toISOString())
+    const times = ids.map(id => new Date(lastSeen.get(id)!.at).toISOString())
+    const idles = ids.map(id => { const idle = lastSeen.get(id)!.idle; return idle === null ? null : new Date(idle).toISOString() })
     lastSeen.clear()
-    await sql`
-      update user_sessions s set last_seen_at = v.at
-      from unnest(${ids}::text[], ${times}::timestamptz[]) as v(id, at)
-      where s.public_id = v.id and s.last_seen_at < v.at`
+    return {
+      what: 'last-seen batch',
+      // the idle expiry only moves forward, and never past the absolute one
+      run: () => sql`
+        update user_sessions s set last_seen_at = v.at,
+          idle_expires_at = least(greatest(s.idle_expires_at, coalesce(v.idle, s.idle_expires_at)), s.expires_at)
+        from unnest(${ids}::text[], ${times}::timestamptz[], ${idles}::timestamptz[]) as v(id, at, idle)
+        where s.public_id = v.id and s.last_seen_at < v.at`
+    }
+  }
+  const flushSeen = async (): Promise<void> => {
+    const batch = seenBatch()
+    if (batch) await track(batch)
   }
 
-  const timer = setInterval(() => track(flushSeen(), 'last-seen batch'), flushEveryMs)
+  const timer = setInterval(() => { flushSeen().catch(() => {}) }, flushEveryMs)
   timer.unref()
 
   return {
-    created: s => track(sql`
+    created: s => {
+      track({
+        what: 'insert',
+        run: () => sql`
       insert into user_sessions (public_id, user_id, created_at, last_seen_at, expires_at, device, ip, user_agent)
       values (${s.publicId}, ${s.userId}, ${new Date(s.createdAt)}, ${new Date(s.createdAt)}, ${new Date(s.expiresAt)},
               ${sql.json({ ...s.device })}, ${normalizeIp(s.ip)}, ${s.userAgent.slice(0, 512)})
       on conflict (public_id) do update set
         created_at = excluded.created_at, expires_at = excluded.expires_at, device = excluded.device,
         ip = excluded.ip, user_agent = excluded.user_agent,
-        last_seen_at = greatest(user_sessions.last_seen_at, excluded.last_seen_at)`, 'insert'),
+        last_seen_at = greatest(user_sessions.last_seen_at, excluded.last_seen_at)`
+      })
+    },
     revoked: (userId, publicIds, reason) => {
       if (publicIds.length === 0) return
-      track(sql`
+      track({
+        what: 'revoke',
+        run: () => sql`
         insert into user_sessions (public_id, user_id, expires_at, revoked_at, revoked_reason)
         select id, ${userId}, now(), now(), ${reason} from unnest(${publicIds}::text[]) as id
         on conflict (public_id) do update set revoked_at = now(), revoked_reason = excluded.revoked_reason
-        where user_sessions.revoked_at is null`, 'revoke')
+        where user_sessions.revoked_at is null`
+      })
     },
-    seen: (publicId, at) => { lastSeen.set(publicId, at) },
+    seen: (publicId, at, idleExpiresAt) => { lastSeen.set(publicId, { at, idle: idleExpiresAt ?? null }) },
+    get pending () { return retry.length + inFlight.size + (lastSeen.size > 0 ? 1 : 0) },
     flush: async () => {
       await flushSeen()
+      await retryNow()
       await Promise.all(inFlight)
     },
     close: async () => {
       clearInterval(timer)
-      await flushSeen().catch(err => log.warn({ err: (err as Error).message }, 'session mirror: final flush failed'))
+      if (retryTimer) clearTimeout(retryTimer)
+      await flushSeen()
       await Promise.all(inFlight)
+      await retryNow() // one last try for what failed before
+      if (retry.length > 0 || dropped > 0) log.error({ notWritten: retry.length + dropped }, 'session mirror: writes lost at close')
+      retry = []
     }
   }
 }

@@ -5,15 +5,23 @@
 // on every request, is a plain read (the session hash and the user's credential version, one
 // pipelined round trip, no script); a small script slides the idle expiry at most once per
 // touch interval.
+//
+// With the durable record (records.ts) and a breaker (redis-breaker.ts), Postgres holds the truth:
+// a login writes its row before Redis, a revocation commits in Postgres before Redis is touched,
+// and while Redis is unreachable validation reads the row by key hash instead (never a revoked,
+// expired or version-bumped one). After Redis lost its data the live rows are put back (restore.ts).
 import { createHash, randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { RedisClient } from '../../infra/redis.js'
 import type { Role } from '../context.js'
-import { CREATE, LIST, REVOKE, TOUCH } from './lua.js'
+import { CREATE, FORGET, LIST, RESTORE, REVOKE, TOUCH } from './lua.js'
 import { sessionCacheHits, sessionCacheMisses, sessionValidationSeconds } from './validation-metrics.js'
 import type { SessionCache } from './cache.js'
 import type { CreatedSession, Device, NewSession, SessionSummary, ValidSession } from './types.js'
 import { revocationChannel } from '../revocations.js'
+import type { LiveRecord, RevokedRecord, SessionRecords } from './records.js'
+import { isUnavailableError, type RedisBreaker } from './redis-breaker.js'
+import { Errors } from '../../core/errors.js'
 
 export interface SessionStoreOptions {
   keyPrefix: string
@@ -39,6 +47,21 @@ export interface SessionStore {
    */
   revokeAll: (userId: string, reason: string, exceptPublicId?: string, credentialVersion?: number) => Promise<string[]>
   list: (userId: string) => Promise<SessionSummary[]>
+  /** puts back sessions Postgres holds as live; returns how many Redis did not have */
+  restore: (records: LiveRecord[]) => Promise<number>
+  /** removes sessions Postgres holds as revoked; returns how many Redis still had */
+  forget: (records: RevokedRecord[]) => Promise<number>
+  /**
+   * while true (Redis lost its data and the repair pass runs), a Redis miss is looked up in
+   * Postgres and put back at once; otherwise a miss is a plain "no such session"
+   */
+  restoring: boolean
+}
+
+/** Postgres as the truth behind Redis; without it the store is Redis-only (the bench's seeding) */
+export interface DurableSessions {
+  records: SessionRecords
+  breaker: RedisBreaker
 }
 
 // 16 base64url chars of a tag, a dot, 43 of a 32-byte secret: nothing else reaches Redis
@@ -61,6 +84,8 @@ interface ScriptCommands {
   hpSessionValidate: (sessionKey: string, versionKey: string) => Promise<[(string | null)[], string | null]>
   hpSessionRevoke: (...args: (string | number)[]) => Promise<string[]>
   hpSessionList: (...args: (string | number)[]) => Promise<[string, string, string, string, string, string, string][]>
+  hpSessionRestore: (...args: (string | number)[]) => Promise<number>
+  hpSessionForget: (...args: (string | number)[]) => Promise<number>
 }
 
 function defineScripts (redis: RedisClient): ScriptCommands {
@@ -80,6 +105,8 @@ function defineScripts (redis: RedisClient): ScriptCommands {
     })
     r.defineCommand('hpSessionRevoke', { numberOfKeys: 2, lua: REVOKE })
     r.defineCommand('hpSessionList', { numberOfKeys: 1, lua: LIST })
+    r.defineCommand('hpSessionRestore', { numberOfKeys: 2, lua: RESTORE })
+    r.defineCommand('hpSessionForget', { numberOfKeys: 2, lua: FORGET })
   }
   return r as unknown as ScriptCommands
 }
@@ -93,13 +120,54 @@ function parseDevice (json: string): Device {
   }
 }
 
-export function createSessionStore (redis: RedisClient, opts: SessionStoreOptions, cache?: SessionCache): SessionStore {
+const toValidSession = (r: LiveRecord): ValidSession => ({
+  userId: r.userId,
+  email: r.email,
+  role: r.role,
+  publicId: r.publicId,
+  ip: r.ip,
+  userAgent: r.userAgent,
+  device: r.device,
+  createdAt: r.createdAt,
+  lastSeenAt: r.lastSeenAt,
+  idleExpiresAt: r.idleExpiresAt,
+  absoluteExpiresAt: r.absoluteExpiresAt,
+  touched: false
+})
+
+export function createSessionStore (redis: RedisClient, opts: SessionStoreOptions, cache?: SessionCache, durable?: DurableSessions): SessionStore {
   const scripts = defineScripts(redis)
   const channel = revocationChannel(opts.keyPrefix)
   const sessionPrefix = (tag: string): string => `${opts.keyPrefix}{${tag}}:s:`
   const indexKey = (userId: string): string => `${opts.keyPrefix}{${userTag(userId)}}:idx:${userId}`
   // by tag alone, so VALIDATE can name it from the cookie without knowing the user id
   const versionKey = (tag: string): string => `${opts.keyPrefix}{${tag}}:cv`
+  // every Redis call of the store goes through the breaker when there is one
+  const viaRedis = <T>(fn: () => Promise<T>): Promise<T> => durable ? durable.breaker.run(fn) : fn()
+  let restoring = false
+
+  const restoreOne = (r: LiveRecord): Promise<number> => {
+    const tag = userTag(r.userId)
+    return scripts.hpSessionRestore(sessionPrefix(tag) + r.keyHash, indexKey(r.userId),
+      r.keyHash, r.userId, r.email, r.role, r.publicId, r.createdAt, r.lastSeenAt, r.idleExpiresAt, r.absoluteExpiresAt,
+      r.ip, r.userAgent, JSON.stringify(r.device), r.credentialVersion)
+  }
+
+  // Redis could not answer (or has just lost this key during a restore): the row decides. The
+  // session slides by the row's clock; the touch reaches Postgres through the last-seen batch.
+  const fromPostgres = async (records: SessionRecords, keyHash: string, putBack: boolean): Promise<ValidSession | null> => {
+    const record = await records.findLive(keyHash)
+    if (!record) return null
+    if (putBack) await viaRedis(() => restoreOne(record)).catch(() => { /* the repair pass will */ })
+    const session = toValidSession(record)
+    const now = Date.now()
+    if (now - session.lastSeenAt >= opts.touchIntervalMs) {
+      session.touched = true
+      session.lastSeenAt = now
+      session.idleExpiresAt = Math.min(now + opts.idleTimeoutMs, session.absoluteExpiresAt)
+    }
+    return session
+  }
 
   // The common case is one pipelined read: HMGET of the session hash and GET of the user's
   // credential version, both in the user's slot. Redis expires the key at the idle expiry
@@ -108,9 +176,10 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
   const validateToken = async (token: string): Promise<ValidSession | null> => {
     const dot = token.indexOf('.')
     const tag = token.slice(0, dot)
-    const key = sessionPrefix(tag) + sha256(token.slice(dot + 1))
+    const keyHash = sha256(token.slice(dot + 1))
+    const key = sessionPrefix(tag) + keyHash
     if (cache?.active) {
-      const cached = cache.get(key, Date.now())
+      const cached = await cache.lookup(key)
       if (cached) {
         sessionCacheHits.inc()
         return cached
@@ -119,10 +188,18 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
     }
     // a revocation heard while the read runs makes the fill below a no-op (see cache.ts)
     const generation = cache?.generation ?? 0
-    const [v, version] = await scripts.hpSessionValidate(key, versionKey(tag))
+    let v: (string | null)[], version: string | null
+    try {
+      [v, version] = await viaRedis(() => scripts.hpSessionValidate(key, versionKey(tag)))
+    } catch (err) {
+      if (!durable || !isUnavailableError(err)) throw err
+      return await fromPostgres(durable.records, keyHash, false)
+    }
     const current = Number(version ?? 0)
-    // uid missing: no such key; cv older than the user's version: swept by a user-wide revocation
-    if (v[0] === null || current > Number(v[11] ?? 0)) return null
+    // uid missing: no such key (unless Redis lost it and the repair pass has not reached it yet)
+    if (v[0] === null) return durable && restoring ? await fromPostgres(durable.records, keyHash, true) : null
+    // cv older than the user's version: swept by a user-wide revocation
+    if (current > Number(v[11] ?? 0)) return null
     const session: ValidSession = {
       userId: v[0]!,
       email: v[10] ?? '',
@@ -138,7 +215,14 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
       touched: false
     }
     if (Date.now() - session.lastSeenAt >= opts.touchIntervalMs) {
-      const touched = await scripts.hpSessionTouch(key, opts.idleTimeoutMs, opts.touchIntervalMs)
+      let touched: [number, number] | null
+      try {
+        touched = await viaRedis(() => scripts.hpSessionTouch(key, opts.idleTimeoutMs, opts.touchIntervalMs))
+      } catch (err) {
+        // the read just vouched for the session; the slide waits for the next request
+        if (!durable || !isUnavailableError(err)) throw err
+        return session
+      }
       if (!touched) return null // revoked or expired between the read and the touch
       session.touched = Number(touched[0]) !== session.lastSeenAt
       session.lastSeenAt = Number(touched[0])
@@ -148,24 +232,56 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
     return session
   }
 
+  const createInRedis = (input: NewSession, tag: string, suffix: string, publicId: string): Promise<(number | string)[] | null> =>
+    viaRedis(() => scripts.hpSessionCreate(
+      sessionPrefix(tag) + suffix, indexKey(input.userId), versionKey(tag),
+      sessionPrefix(tag), suffix, input.userId, input.role, publicId, input.ip,
+      input.userAgent.slice(0, 512), JSON.stringify(input.device),
+      opts.idleTimeoutMs, opts.absoluteTimeoutMs, opts.maxPerUser, channel, input.absoluteCapAt ?? 0, input.email,
+      input.credentialVersion
+    ))
+
   return {
     channel,
+
+    get restoring () { return restoring },
+    set restoring (on: boolean) { restoring = on },
 
     async create (input) {
       const tag = userTag(input.userId)
       const secret = randomBytes(32).toString('base64url')
       const suffix = sha256(secret)
       const publicId = randomBytes(16).toString('base64url')
-      const created = await scripts.hpSessionCreate(
-        sessionPrefix(tag) + suffix, indexKey(input.userId), versionKey(tag),
-        sessionPrefix(tag), suffix, input.userId, input.role, publicId, input.ip,
-        input.userAgent.slice(0, 512), JSON.stringify(input.device),
-        opts.idleTimeoutMs, opts.absoluteTimeoutMs, opts.maxPerUser, channel, input.absoluteCapAt ?? 0, input.email,
-        input.credentialVersion
-      )
+      let created: (number | string)[] | null
+      if (durable) {
+        // logins wait for Redis (see README "When parts fail"): no row for a login that cannot finish
+        if (durable.breaker.open) throw new Errors.DEPENDENCY_UNAVAILABLE()
+        await durable.records.insert({
+          publicId,
+          userId: input.userId,
+          keyHash: suffix,
+          credentialVersion: input.credentialVersion,
+          idleTimeoutMs: opts.idleTimeoutMs,
+          absoluteTimeoutMs: opts.absoluteTimeoutMs,
+          absoluteCapAt: input.absoluteCapAt ?? 0,
+          device: input.device,
+          ip: input.ip,
+          userAgent: input.userAgent
+        })
+        try {
+          created = await createInRedis(input, tag, suffix, publicId)
+        } catch (err) {
+          await durable.records.abandon(publicId).catch(() => { /* no cookie was sent: nobody holds the secret */ })
+          throw err
+        }
+        if (!created) await durable.records.abandon(publicId)
+      } else {
+        created = await createInRedis(input, tag, suffix, publicId)
+      }
       if (!created) return null
       const [createdAt, idleExpiresAt, absoluteExpiresAt, ...evicted] = created
       cache?.invalidate(evicted.map(String))
+      if (evicted.length > 0) await cache?.delivered()
       return {
         token: `${tag}.${secret}`,
         publicId,
@@ -188,22 +304,24 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
 
     async revoke (userId, publicId, reason) {
       const tag = userTag(userId)
-      const revoked = await scripts.hpSessionRevoke(indexKey(userId), versionKey(tag), sessionPrefix(tag), userId, channel, reason, publicId, '', '', 0)
+      const revoked = await viaRedis(() => scripts.hpSessionRevoke(indexKey(userId), versionKey(tag), sessionPrefix(tag), userId, channel, reason, publicId, '', '', 0))
       cache?.invalidate(revoked) // this instance at once; the others through the channel
+      if (revoked.length > 0) await cache?.delivered() // before the caller answers (see cache.ts)
       return revoked.length > 0
     },
 
     async revokeAll (userId, reason, exceptPublicId = '', credentialVersion) {
       const tag = userTag(userId)
-      const revoked = await scripts.hpSessionRevoke(indexKey(userId), versionKey(tag), sessionPrefix(tag), userId, channel, reason, '', exceptPublicId,
-        credentialVersion ?? '', Math.max(opts.absoluteTimeoutMs, 60_000))
+      const revoked = await viaRedis(() => scripts.hpSessionRevoke(indexKey(userId), versionKey(tag), sessionPrefix(tag), userId, channel, reason, '', exceptPublicId,
+        credentialVersion ?? '', Math.max(opts.absoluteTimeoutMs, 60_000)))
       cache?.invalidate(revoked)
       if (credentialVersion !== undefined) cache?.invalidateUser(userId)
+      if (revoked.length > 0 || credentialVersion !== undefined) await cache?.delivered()
       return revoked
     },
 
     async list (userId) {
-      const rows = await scripts.hpSessionList(indexKey(userId), sessionPrefix(userTag(userId)))
+      const rows = await viaRedis(() => scripts.hpSessionList(indexKey(userId), sessionPrefix(userTag(userId))))
       return rows.map(([publicId, cre, seen, idle, abs, ip, dev]) => ({
         publicId,
         createdAt: Number(cre),
@@ -212,6 +330,21 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
         ip,
         device: parseDevice(dev)
       }))
+    },
+
+    async restore (records) {
+      const written = await Promise.all(records.map(r => viaRedis(() => restoreOne(r))))
+      return written.reduce((n, w) => n + Number(w), 0)
+    },
+
+    async forget (records) {
+      const removed = await Promise.all(records.map(r => {
+        const tag = userTag(r.userId)
+        const message = JSON.stringify({ publicId: r.publicId, userId: r.userId, reason: 'revoked', at: Date.now() })
+        return viaRedis(() => scripts.hpSessionForget(sessionPrefix(tag) + r.keyHash, indexKey(r.userId), r.keyHash, r.publicId, channel, message))
+      }))
+      cache?.invalidate(records.map(r => r.publicId))
+      return removed.reduce((n, w) => n + Number(w), 0)
     }
   }
 }

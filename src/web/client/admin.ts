@@ -11,6 +11,14 @@ interface Status {
   upgrades: number
   [more: string]: unknown
 }
+interface Migration {
+  servers: { count: number, effectivePercentage: number | null, agree: boolean, legacyRetired: boolean }
+  usersWithLiveLegacyFamilies: number
+  liveFamilies: number
+  inSessionsBucket: number | null
+  stillLegacy: number | null
+  verdict: { safeToRetire: boolean, text: string }
+}
 interface FoundUser { id: string, email: string, role: 'user' | 'admin', disabled: boolean }
 interface AuditRow { id: string, type: string, userId: string | null, sessionPublicId: string | null, ip: string | null, details: Record<string, unknown>, createdAt: string }
 
@@ -37,7 +45,7 @@ async function boot (): Promise<void> {
   byId('console').hidden = false
   facts('device-facts', [['Active sessions', String(stats.data.activeSessions)],
     ...Object.entries(stats.data.byDeviceType).map(([k, n]): [string, string] => [k, String(n)])])
-  await Promise.all([loadRollout(), loadAudit()])
+  await Promise.all([loadRollout(), loadMigration(), loadAudit()])
 }
 
 async function loadRollout (): Promise<void> {
@@ -47,12 +55,31 @@ async function loadRollout (): Promise<void> {
   const override = s.override ?? s.autoRollback ?? null
   facts('rollout-facts', [
     ...Object.entries(s.flags).map(([k, v]): [string, string] => [k, String(v)]),
+    ['Legacy tokens', s.flags.legacyAuthEnabled === false ? 'retired (LEGACY_AUTH_ENABLED=false): every login gets a session' : 'accepted'],
     ['Effective percentage', `${s.effectivePercentage} %`],
     ['Auto-rollback override', override === null ? 'none reported' : JSON.stringify(override)],
     ...Object.entries(s.logins).map(([k, n]): [string, string] => [`Logins (${k})`, String(n)]),
     ['Legacy refreshes upgraded to sessions', String(s.upgrades)],
     ['Counting since', when(s.since)]
   ])
+}
+
+// the legacy report's numbers, from the rollout the running servers published
+async function loadMigration (): Promise<void> {
+  const res = await api<Migration>('GET', '/api/admin/migration')
+  if (!res.ok) { say('migration-status', describe(res.error), 'error'); return }
+  const m = res.data
+  const known = (n: number | null): string => n === null ? 'unknown (no server published its rollout)' : String(n)
+  facts('migration-facts', [
+    ['Users still on legacy refresh families', String(m.usersWithLiveLegacyFamilies)],
+    ['Live legacy refresh families', String(m.liveFamilies)],
+    ['Of them covered by the rollout (move at next refresh)', known(m.inSessionsBucket)],
+    ['Of them staying on legacy', known(m.stillLegacy)],
+    ['Rollout the servers apply', m.servers.effectivePercentage === null
+      ? 'no server has published'
+      : `${m.servers.effectivePercentage} % on ${m.servers.count} server(s)${m.servers.agree ? '' : ' (they disagree: the lowest)'}`]
+  ])
+  say('migration-verdict', `Verdict: ${m.verdict.text}`, m.verdict.safeToRetire ? 'ok' : 'info')
 }
 
 // ---- find a user ----

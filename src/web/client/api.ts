@@ -47,6 +47,7 @@ export function describe (e: ApiError): string {
     case 'SECURITY_LOCKDOWN': return 'Sign-in and account data are paused for a security lockdown. Please try again later.'
     case 'AUTH_EMAIL_TAKEN': return 'An account with this email already exists. Sign in instead.'
     case 'AUTH_REQUIRED': return 'You are not signed in.'
+    case 'SESSION_EXPIRED': return 'Your session has ended. Please sign in again.'
     case 'AUTH_FORBIDDEN': return 'Your account is not allowed to do this.'
     case 'CSRF_ORIGIN_REJECTED': return 'The request was refused because it did not come from this site.'
     case 'DEPENDENCY_UNAVAILABLE': return 'The service is briefly unavailable. Try again in a moment.'
