@@ -94,11 +94,19 @@ function pgBin (): string | undefined {
 /** true when initdb and pg_ctl are installed (Debian's layout), so the Postgres fault tests can run */
 export const hasPostgresBinaries = pgBin() !== undefined
 
-/** runs a Postgres binary; as root, as the postgres OS user (initdb and postgres refuse root) */
-function asPostgres (cmd: string, args: string[]): { status: number | null, output: string } {
+/**
+ * runs a Postgres binary; as root, as the postgres OS user (initdb and postgres refuse root).
+ * Asynchronous: a test's app keeps its event loop running while Postgres stops or starts, as it
+ * would in production (a synchronous wait would freeze its timers and sockets meanwhile).
+ */
+async function asPostgres (cmd: string, args: string[]): Promise<{ status: number | null, output: string }> {
   const [file, argv] = IS_ROOT ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]
-  const r = spawnSync(file, argv, { encoding: 'utf8', timeout: 60_000 })
-  return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` }
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += String(chunk) })
+  child.stderr.on('data', (chunk: Buffer) => { output += String(chunk) })
+  const [status] = await once(child, 'close') as [number | null]
+  return { status, output }
 }
 
 /** a private Postgres cluster (trust auth, fsync off: a killed process loses nothing, only a machine crash would) on a free port, with `database` created and migrated */
@@ -112,19 +120,19 @@ export async function startPostgres (t: Test, { database = 'hallpass' }: { datab
     chmodSync(dir, 0o777)
     spawnSync('chown', ['postgres:', dir])
   }
-  const init = asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'])
+  const init = await asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'])
   if (init.status !== 0) throw new Error(`initdb failed: ${init.output}`)
 
   const start = async (): Promise<void> => {
-    const r = asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'pg.log'), '-w', '-t', '30', '-o',
+    const r = await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'pg.log'), '-w', '-t', '30', '-o',
       `-c listen_addresses=127.0.0.1 -p ${port} -k '' -c fsync=off`, 'start'])
     if (r.status !== 0) throw new Error(`pg_ctl start failed: ${r.output}`)
   }
-  const stop = (mode: 'immediate' | 'fast'): void => {
-    asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', mode, '-w', '-t', '30', 'stop'])
+  const stop = async (mode: 'immediate' | 'fast'): Promise<void> => {
+    await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', mode, '-w', '-t', '30', 'stop'])
   }
-  t.teardown(() => {
-    stop('immediate')
+  t.teardown(async () => {
+    await stop('immediate')
     rmSync(dir, { recursive: true, force: true })
   })
   await start()
@@ -135,7 +143,7 @@ export async function startPostgres (t: Test, { database = 'hallpass' }: { datab
     port,
     adminUrl,
     appUrl: `postgres://hallpass_app@127.0.0.1:${port}/${database}`,
-    stopImmediate: async () => { stop('immediate') },
+    stopImmediate: () => stop('immediate'),
     start,
     psql: (sql: string) => spawnSync('psql', ['-X', '-q', '-A', '-t', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql],
       { encoding: 'utf8', timeout: 30_000 }).stdout?.trim() ?? ''
