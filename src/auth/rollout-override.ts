@@ -4,8 +4,7 @@
 // percentage from the environment (the source of the configured values), and lowering it
 // only changes what new logins get: nobody is logged out.
 import fp from 'fastify-plugin'
-import { Cluster } from 'ioredis'
-import type { RedisClient } from '../infra/redis.js'
+import { subscriberFor, type RedisClient } from '../infra/redis.js'
 
 export interface RolloutOverride {
   /** the highest percentage allowed while the override stands (0 = every new login goes legacy) */
@@ -71,10 +70,7 @@ export const rolloutOverridePlugin = fp<{ keyPrefix: string }>(async (app, { key
     refresh().catch(() => {})
   }
 
-  const options = { enableOfflineQueue: true, maxRetriesPerRequest: null }
-  const subscriber: RedisClient = app.redis instanceof Cluster
-    ? app.redis.duplicate(undefined, { redisOptions: options })
-    : app.redis.duplicate(options)
+  const subscriber = subscriberFor(app.redis)
   subscriber.on('message', quietRefresh)
   subscriber.on('ready', () => { subscriber.subscribe(overrideChannel(keyPrefix)).then(quietRefresh, () => {}) })
   subscriber.on('error', () => { /* the periodic read covers a lost subscription */ })

@@ -3,12 +3,11 @@
 // under its credential BEFORE that credential is checked again, so a revocation is either
 // heard through the maps or seen by the check — never lost in between.
 import { randomUUID } from 'node:crypto'
-import { Cluster } from 'ioredis'
 import type { Redis } from 'ioredis'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { Config } from '../config/config.js'
-import type { RedisClient } from '../infra/redis.js'
+import { subscriberFor, type RedisClient } from '../infra/redis.js'
 import { parseRevokedMessage, revocationChannel } from '../auth/revocations.js'
 import { verifyAccessToken } from '../auth/legacy/verify-access.js'
 import { Close, closeSocket, errorFrame, type FeedClient, type SocketCredential } from './feed-client.js'
@@ -287,10 +286,7 @@ export function createPriceFeed (app: FastifyInstance, config: Config): PriceFee
 
   // one subscriber connection for ticks and revocations; messages sent while it is down are
   // lost, so every socket is re-validated each time the subscription is back
-  const subscriberOptions = { enableOfflineQueue: true, maxRetriesPerRequest: null }
-  const subscriber: RedisClient = app.redis instanceof Cluster
-    ? app.redis.duplicate(undefined, { redisOptions: subscriberOptions })
-    : app.redis.duplicate(subscriberOptions)
+  const subscriber = subscriberFor(app.redis)
   let subscribed = false
   subscriber.on('message', (channel: string, payload: string) => {
     if (channel === keys.channel) onTick(payload)

@@ -29,9 +29,8 @@
 // arms one timer per entry; the queue costs O(1) per fill and O(expired) per sweep.
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { LRUCache } from 'lru-cache'
-import { Cluster } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
-import type { RedisClient } from '../../infra/redis.js'
+import { subscriberFor, type RedisClient } from '../../infra/redis.js'
 import type { ValidSession } from './types.js'
 import { parseRevokedMessage } from '../revocations.js'
 
@@ -142,11 +141,7 @@ export function createSessionCache (
   const sweeper = setInterval(() => sweep(Date.now()), Math.min(opts.ttlMs, 1000))
   sweeper.unref()
 
-  // a subscriber may queue its SUBSCRIBE until connected, and keeps retrying in the background
-  const subscriberOptions = { enableOfflineQueue: true, maxRetriesPerRequest: null }
-  const subscriber: RedisClient = redis instanceof Cluster
-    ? redis.duplicate(undefined, { redisOptions: subscriberOptions })
-    : redis.duplicate(subscriberOptions)
+  const subscriber = subscriberFor(redis)
   subscriber.on('message', (_channel: string, payload: string) => {
     generation++ // before anything else: a fill in flight must not land after this message
     const message = parseRevokedMessage(payload)

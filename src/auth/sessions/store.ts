@@ -29,6 +29,8 @@ export interface SessionStoreOptions {
   absoluteTimeoutMs: number
   touchIntervalMs: number
   maxPerUser: number
+  /** the connection the validation reads go through (infra/redis.ts autoPipelinedReader); default: the store's client */
+  reader?: RedisClient
 }
 
 export interface SessionStore {
@@ -88,21 +90,22 @@ interface ScriptCommands {
   hpSessionForget: (...args: (string | number)[]) => Promise<number>
 }
 
-function defineScripts (redis: RedisClient): ScriptCommands {
+function defineScripts (redis: RedisClient, reader: RedisClient): ScriptCommands {
   // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT (after a restart or flush)
   const r = redis as Redis
+  const reads = reader as Redis
+  // named on the client like the scripts: one seam through which every validation reads Redis.
+  // One round trip: issued in the same tick on the auto-pipelined reader, both commands (with
+  // every other request's reads of this tick) go out in one write; both keys carry the user's
+  // tag, so on a cluster they go to one node
+  Object.assign(r, {
+    async hpSessionValidate (sessionKey: string, versionKey: string) {
+      return await Promise.all([reads.hmget(sessionKey, ...FIELDS), reads.get(versionKey)])
+    }
+  })
   if (!('hpSessionTouch' in r)) {
     r.defineCommand('hpSessionCreate', { numberOfKeys: 3, lua: CREATE })
     r.defineCommand('hpSessionTouch', { numberOfKeys: 1, lua: TOUCH })
-    // named on the client like the scripts: one seam through which every validation reads Redis
-    Object.assign(r, {
-      async hpSessionValidate (sessionKey: string, versionKey: string) {
-        // one round trip; both keys carry the user's tag, so a cluster pipeline stays in one slot
-        const replies = await r.pipeline().hmget(sessionKey, ...FIELDS).get(versionKey).exec()
-        for (const [err] of replies ?? []) if (err) throw err
-        return [replies![0]![1], replies![1]![1]]
-      }
-    })
     r.defineCommand('hpSessionRevoke', { numberOfKeys: 2, lua: REVOKE })
     r.defineCommand('hpSessionList', { numberOfKeys: 1, lua: LIST })
     r.defineCommand('hpSessionRestore', { numberOfKeys: 2, lua: RESTORE })
@@ -136,7 +139,7 @@ const toValidSession = (r: LiveRecord): ValidSession => ({
 })
 
 export function createSessionStore (redis: RedisClient, opts: SessionStoreOptions, cache?: SessionCache, durable?: DurableSessions): SessionStore {
-  const scripts = defineScripts(redis)
+  const scripts = defineScripts(redis, opts.reader ?? redis)
   const channel = revocationChannel(opts.keyPrefix)
   const sessionPrefix = (tag: string): string => `${opts.keyPrefix}{${tag}}:s:`
   const indexKey = (userId: string): string => `${opts.keyPrefix}{${userTag(userId)}}:idx:${userId}`
