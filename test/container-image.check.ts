@@ -46,6 +46,18 @@ async function dropDatabase (): Promise<void> {
   }
 }
 
+/** each file a patch in `dir` changes, with the lines the patch adds to it */
+function patchedLines (dir: string): Array<{ file: string, added: string[] }> {
+  const out: Array<{ file: string, added: string[] }> = []
+  for (const name of readdirSync(dir).filter(f => f.endsWith('.patch'))) {
+    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      if (line.startsWith('+++ b/')) out.push({ file: line.slice('+++ b/'.length), added: [] })
+      else if (line.startsWith('+') && !line.startsWith('+++') && line.trim() !== '+') out.at(-1)?.added.push(line.slice(1))
+    }
+  }
+  return out
+}
+
 interface Exit { code: number | null; out: string }
 
 /** a process in the image folder with only the environment given (plus PATH), as the image user when we are root */
@@ -102,6 +114,11 @@ t.test('the final stage of the Dockerfile migrates and serves on its own', async
   const production = modules.filter(([, p]) => !p.dev && !p.optional).map(([path]) => path)
   t.same(production.filter(path => !existsSync(join(app, path))), [], `all ${production.length} production packages are in the image`)
   t.notOk(existsSync(join(app, 'src', 'config')), 'no TypeScript source of the server in the image')
+  // the dependency patches (patches/, applied by npm ci's postinstall) reached the image's install
+  for (const { file, added } of patchedLines(join(ROOT, 'patches'))) {
+    const text = readFileSync(join(app, file), 'utf8')
+    t.same(added.filter(line => !text.includes(line)), [], `${file}: the patch is applied in the image`)
+  }
 
   // the migration Job's own command, with nothing but the owner's URL (no JWT secret, no ConfigMap)
   const job = parse(readFileSync(join(ROOT, 'k8s', 'migrate-job.yaml'), 'utf8')) as { spec: { template: { spec: { containers: { command: string[] }[] } } } }

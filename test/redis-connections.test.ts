@@ -15,7 +15,8 @@ t.test('a cluster subscriber keeps the nodes\' credentials and timeouts, and may
   t.equal(node.username, 'hallpass', 'the URL\'s user')
   t.equal(node.password, 's3cret-of-the-cluster', 'the URL\'s password')
   t.equal(node.connectTimeout, 2000, 'the fail-fast connect timeout')
-  t.equal(node.enableOfflineQueue, true, 'SUBSCRIBE waits for the connection')
+  t.equal(subscriber.options.enableOfflineQueue, true, 'SUBSCRIBE waits for the connection')
+  t.equal(cluster.options.enableOfflineQueue, false, 'while the app\'s own commands fail fast')
   t.equal(node.maxRetriesPerRequest, null)
 })
 

@@ -38,10 +38,10 @@ export function createRedis (config: Config['redis'], extra: RedisOptions = {}):
  * node options are merged, not replaced, so credentials and timeouts carry over.
  */
 export function subscriberFor (client: RedisClient): RedisClient {
-  const options: RedisOptions = { enableOfflineQueue: true, maxRetriesPerRequest: null }
+  // a cluster keeps its offline queue at the cluster level, the retries per node
   return client instanceof Cluster
-    ? client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, ...options } })
-    : client.duplicate(options)
+    ? client.duplicate(undefined, { enableOfflineQueue: true, redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null } })
+    : client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
 }
 
 /**
