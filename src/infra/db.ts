@@ -63,8 +63,9 @@ export function createSql (url: string, opts: { max: number; statementTimeoutMs:
     backoff: reconnectBackoff,
     // postgres.js 3.4 looks up array types on every new connection without awaiting it: a
     // server that goes away during that lookup becomes an unhandled rejection, which ends the
-    // process. No column we read is an array, and array parameters carry an explicit cast
-    // (`${ids}::text[]`), so the lookup is not needed.
+    // process. Without it postgres.js sends a JS array parameter as plain text, which Postgres
+    // refuses ("malformed array literal"): no column we read is an array, and lists are sent as
+    // one JSON parameter (sql.json with jsonb_array_elements_text or jsonb_to_recordset).
     fetch_types: false,
     onnotice: () => {},
     connection: {

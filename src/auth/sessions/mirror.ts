@@ -37,7 +37,12 @@ export interface SessionMirror {
 }
 
 const MAX_RETRIED = 10_000
-const MAX_BACKOFF_MS = 30_000
+// short: a round while Postgres is still down costs one refused batch (the pool's breaker answers
+// at once), and the writes that wait are idle expiries and revocations Postgres should have
+const MAX_BACKOFF_MS = 5000
+// kept writes retried at once, below the pool's size: a backlog sent whole would queue behind
+// the pool, wait out the query deadline and read to the breaker as Postgres being down
+const RETRY_BATCH = 4
 
 interface Write { run: () => Promise<unknown>; what: string }
 
@@ -45,47 +50,67 @@ export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEver
   const lastSeen = new Map<string, { at: number; idle: number | null }>()
   const inFlight = new Set<Promise<unknown>>()
   let retry: Write[] = []
-  let failures = 0
+  // retry rounds that failed in a row: the backoff grows per round, not per kept write
+  let failedRounds = 0
+  let warned = false
   let dropped = 0
   let retryTimer: NodeJS.Timeout | null = null
+  let retrying: Promise<void> | null = null
+  let closed = false
 
-  const keep = (w: Write): void => {
-    retry.push(w)
+  const keep = (writes: Write[], err: unknown, where: 'front' | 'back'): void => {
+    if (!warned) log.warn({ err: (err as Error).message }, `session mirror: ${writes[0]!.what} failed; kept for retry`)
+    warned = true
+    retry = where === 'front' ? [...writes, ...retry] : [...retry, ...writes]
     if (retry.length > MAX_RETRIED) {
-      retry.shift()
-      dropped++
+      dropped += retry.length - MAX_RETRIED
+      retry = retry.slice(retry.length - MAX_RETRIED)
     }
+    scheduleRetry()
   }
 
   const track = (w: Write): Promise<void> => {
-    const done = w.run().then(() => { failures = 0 }, err => {
-      failures++
-      if (failures === 1) log.warn({ err: (err as Error).message }, `session mirror: ${w.what} failed; kept for retry`)
-      keep(w)
-      scheduleRetry()
-    }).finally(() => inFlight.delete(done))
+    const done = w.run().then(() => { warned = false }, err => keep([w], err, 'back'))
+      .finally(() => inFlight.delete(done))
     inFlight.add(done)
     return done
   }
 
-  const retryNow = async (): Promise<void> => {
-    const writes = retry
-    retry = []
-    await Promise.all(writes.map(track))
+  // Oldest first, RETRY_BATCH at a time; a round ends at its first failed batch, which goes back
+  // to the front of the queue with everything after it. One round at a time.
+  const retryRound = async (): Promise<void> => {
+    while (retry.length > 0) {
+      const batch = retry.splice(0, RETRY_BATCH)
+      const results = await Promise.allSettled(batch.map(w => w.run()))
+      const failed = batch.filter((_, i) => results[i]!.status === 'rejected')
+      if (failed.length > 0) {
+        // a batch that landed anything means Postgres answers: the next round comes soon
+        failedRounds = failed.length < batch.length ? 0 : failedRounds + 1
+        keep(failed, (results.find(r => r.status === 'rejected') as PromiseRejectedResult).reason, 'front')
+        return
+      }
+    }
+    failedRounds = 0
+    warned = false
+  }
+  const retryNow = (): Promise<void> => {
+    retrying ??= retryRound().finally(() => { retrying = null })
+    return retrying
   }
 
   function scheduleRetry (): void {
-    if (retryTimer) return
-    const wait = Math.min(250 * 2 ** Math.min(failures, 8), MAX_BACKOFF_MS)
+    if (retryTimer || closed) return
+    const wait = Math.min(250 * 2 ** Math.min(failedRounds, 8), MAX_BACKOFF_MS)
     retryTimer = setTimeout(() => { retryTimer = null; retryNow().catch(() => {}) }, wait)
     retryTimer.unref()
   }
 
+  // lists travel as one JSON parameter: the pool does not load Postgres' array types (db.ts)
   const seenBatch = (): Write | null => {
     if (lastSeen.size === 0) return null
-    const ids = [...lastSeen.keys()]
-    const times = ids.map(id => new Date(lastSeen.get(id)!.at).toISOString())
-    const idles = ids.map(id => { const idle = lastSeen.get(id)!.idle; return idle === null ? null : new Date(idle).toISOString() })
+    const rows = [...lastSeen].map(([id, { at, idle }]) => ({
+      id, at: new Date(at).toISOString(), idle: idle === null ? null : new Date(idle).toISOString()
+    }))
     lastSeen.clear()
     return {
       what: 'last-seen batch',
@@ -93,7 +118,7 @@ export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEver
       run: () => sql`
         update user_sessions s set last_seen_at = v.at,
           idle_expires_at = least(greatest(s.idle_expires_at, coalesce(v.idle, s.idle_expires_at)), s.expires_at)
-        from unnest(${ids}::text[], ${times}::timestamptz[], ${idles}::timestamptz[]) as v(id, at, idle)
+        from jsonb_to_recordset(${sql.json(rows)}) as v(id text, at timestamptz, idle timestamptz)
         where s.public_id = v.id and s.last_seen_at < v.at`
     }
   }
@@ -125,19 +150,20 @@ export function createSessionMirror (sql: Sql, log: FastifyBaseLogger, flushEver
         what: 'revoke',
         run: () => sql`
         insert into user_sessions (public_id, user_id, expires_at, revoked_at, revoked_reason)
-        select id, ${userId}, now(), now(), ${reason} from unnest(${publicIds}::text[]) as id
+        select id, ${userId}, now(), now(), ${reason} from jsonb_array_elements_text(${sql.json(publicIds)}) as id
         on conflict (public_id) do update set revoked_at = now(), revoked_reason = excluded.revoked_reason
         where user_sessions.revoked_at is null`
       })
     },
     seen: (publicId, at, idleExpiresAt) => { lastSeen.set(publicId, { at, idle: idleExpiresAt ?? null }) },
-    get pending () { return retry.length + inFlight.size + (lastSeen.size > 0 ? 1 : 0) },
+    get pending () { return retry.length + inFlight.size + (lastSeen.size > 0 ? 1 : 0) + (retrying ? 1 : 0) },
     flush: async () => {
       await flushSeen()
       await retryNow()
       await Promise.all(inFlight)
     },
     close: async () => {
+      closed = true
       clearInterval(timer)
       if (retryTimer) clearTimeout(retryTimer)
       await flushSeen()
