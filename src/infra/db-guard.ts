@@ -55,10 +55,14 @@ export interface DbGuard {
 const DEFAULT_BREAK_AFTER = 5
 const DEFAULT_PROBE_AFTER_MS = 1000
 
-/** a 503 DEPENDENCY_UNAVAILABLE whose `reason` (for the log) says what went wrong */
+/**
+ * a 503 DEPENDENCY_UNAVAILABLE whose `reason` (for the log) says what went wrong, tagged with its
+ * dependency so the error handler logs it once per outage (core/dependency-log.ts), not per request
+ */
 function postgresUnavailable (reason: string, cause?: unknown): Error {
-  const err = new Errors.DEPENDENCY_UNAVAILABLE() as Error & { reason?: string }
+  const err = new Errors.DEPENDENCY_UNAVAILABLE() as Error & { reason?: string, dependency?: 'postgres' }
   err.reason = `postgres: ${reason}`
+  err.dependency = 'postgres'
   if (cause !== undefined) err.cause = cause
   return err
 }
