@@ -110,17 +110,17 @@ function childEnv (extra: Env): NodeJS.ProcessEnv {
  * `node dist/src/server.js` with the bench environment. `extra` overrides it; a key set to
  * undefined is removed, so the server falls back to its own default (e.g. SESSION_CACHE_TTL).
  */
-export async function startServer (bench: BenchEnv, name: string, extra: Env = {}): Promise<Child> {
+export async function startServer (bench: BenchEnv, name: string, extra: Env = {}, nodeArgs: string[] = []): Promise<Child> {
   const port = await freePort()
   const env = childEnv({ ...bench.server, ...extra, PORT: String(port) })
-  return start(name, ['dist/src/server.js'], env, port, '/api/health')
+  return start(name, [...nodeArgs, 'dist/src/server.js'], env, port, '/api/health')
 }
 
 /** a peer from bench/peers, run by tsx's loader (transpiled once at load, then plain node) */
-export async function startPeer (file: string, extra: Env, readyPath = '/api/health'): Promise<Child> {
+export async function startPeer (file: string, extra: Env, readyPath = '/api/health', nodeArgs: string[] = []): Promise<Child> {
   const port = await freePort()
   const env = childEnv({ ...extra, PORT: String(port), NODE_ENV: 'production' })
-  return start(file, ['--import', 'tsx', `bench/peers/${file}`], env, port, readyPath)
+  return start(file, [...nodeArgs, '--import', 'tsx', `bench/peers/${file}`], env, port, readyPath)
 }
 
 export async function stopAll (): Promise<void> {

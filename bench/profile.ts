@@ -1,0 +1,129 @@
+// npm run bench:profile [-- --target=session|health|bearer|portfolios|floor] [--cache=on|off] [--seconds=N] [--no-prof]
+// Where one request's CPU goes: seeds a small bench set (100 users × 10 sessions, their JWTs),
+// starts the built server (or the one-GET floor peer) under `node --cpu-prof`, loads one route
+// with autocannon (-c 100), stops the server (which writes the profile) and prints the CPU time
+// per request of the server process and of Redis (from /proc and INFO, over the measured run),
+// then the functions with the most self time, grouped by where they live (ours, fastify, ioredis,
+// node …). The profile file stays in a temporary folder for Chrome DevTools or speedscope. With
+// --no-prof only the CPU per request is measured, without the profiler's own cost. Nothing here
+// goes into the report: CPU per request is what a change moves, req/s here is not a measurement.
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import { Redis } from 'ioredis'
+import { benchEnv } from './lib/bench-env.js'
+import { cleanRedis, prepareDatabase } from './lib/database.js'
+import { benchStore, createSessions } from './lib/seed.js'
+import { installCleanup, REPO_ROOT, startPeer, startServer } from './lib/processes.js'
+import { seedFloorKeys } from './lib/seed-peers.js'
+import { runLoad } from './lib/load.js'
+import { bearerHeaders, cookieHeaders, plainHeaders } from './lib/requests.js'
+import { createLegacyJwt } from '../src/auth/legacy/jwt.js'
+
+const args = new Map(process.argv.slice(2).map(a => a.replace(/^--/, '').split('=') as [string, string]))
+const target = args.get('target') ?? 'session'
+const cacheOn = (args.get('cache') ?? 'off') === 'on'
+const seconds = Number(args.get('seconds') ?? 10)
+const profiled = !args.has('no-prof')
+const TARGETS = ['session', 'health', 'bearer', 'portfolios', 'floor']
+if (!TARGETS.includes(target) || !(seconds > 0)) {
+  console.error(`bench:profile: --target is one of ${TARGETS.join(', ')}; --seconds a positive number`)
+  process.exit(2)
+}
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
+interface Profile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[] }
+
+/** which library (or node itself, or ours) a profiled function belongs to */
+function owner (url: string): string {
+  if (!url) return '(native)'
+  const mod = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
+  if (mod) return mod[1]!
+  if (url.startsWith('node:')) return 'node'
+  if (url.includes('/dist/src/')) return 'ours'
+  return url.split('/').slice(-2).join('/')
+}
+
+function summarize (profile: Profile): string {
+  const total = profile.samples.length
+  const byFunction = new Map<string, number>()
+  const byOwner = new Map<string, number>()
+  for (const n of profile.nodes) {
+    const hits = n.hitCount ?? 0
+    if (!hits) continue
+    const { functionName, url, lineNumber } = n.callFrame
+    const where = owner(url)
+    const file = url ? url.slice(url.lastIndexOf('/') + 1) : ''
+    const name = `${functionName || '(anonymous)'} ${where === '(native)' ? '' : `${where}:${file}:${lineNumber + 1}`}`
+    byFunction.set(name, (byFunction.get(name) ?? 0) + hits)
+    byOwner.set(where, (byOwner.get(where) ?? 0) + hits)
+  }
+  const pct = (n: number): string => `${(100 * n / total).toFixed(1).padStart(5)} %`
+  const top = (m: Map<string, number>, n: number): string[] => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${pct(v)}  ${k}`)
+  return [`${total} samples over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s`, '', 'self time by owner:', ...top(byOwner, 15), '', 'self time by function:', ...top(byFunction, 40)].join('\n')
+}
+
+/** user + system CPU time of a process so far, in µs (Linux /proc; clock ticks of 10 ms) */
+async function processCpuUs (pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+
+/** Redis' own CPU time so far, in µs */
+async function redisCpuUs (redis: Redis): Promise<number> {
+  const info = await redis.info('cpu')
+  const used = (name: string): number => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0)
+  return (used('used_cpu_user') + used('used_cpu_sys')) * 1e6
+}
+
+installCleanup()
+const bench = benchEnv()
+const redis = new Redis(bench.redisUrl, { maxRetriesPerRequest: 3 })
+const sql = postgres(bench.adminUrl, { max: 2, onnotice: () => {} })
+try {
+  await prepareDatabase(bench.adminUrl)
+  await cleanRedis(redis, bench.keyPrefix)
+  const users = await sql<{ id: string; email: string }[]>`
+    insert into users (email, password_hash) select 'profile-' || g || '@bench.test', 'x' from generate_series(1, 100) g returning id, email`
+  await sql`insert into portfolios (user_id, name) select u.id, 'Portfolio ' || g from users u, generate_series(1, 3) g`
+  const created = await createSessions(benchStore(redis, bench.config), users, 10)
+  const jwt = createLegacyJwt(bench.config.jwt)
+  const cookies = cookieHeaders(bench.config.session.cookieName, created.map(c => c.session.token))
+  const spec = {
+    session: { path: '/api/auth/me', headerSets: cookies },
+    portfolios: { path: '/api/portfolios', headerSets: cookies },
+    health: { path: '/api/health', headerSets: plainHeaders },
+    floor: { path: '/api/auth/me', headerSets: cookieHeaders('sid', created.map(c => c.session.token)) },
+    bearer: { path: '/api/auth/me', headerSets: bearerHeaders(created.map(c => jwt.sign({ id: c.user.id, email: c.user.email, role: 'user' }, 1).token)) }
+  }[target]!
+
+  const dir = await mkdtemp(join(tmpdir(), 'hallpass-profile-'))
+  const prof = profiled ? ['--cpu-prof', '--cpu-prof-dir', dir] : []
+  let server
+  if (target === 'floor') {
+    await seedFloorKeys(redis, bench.keyPrefix, created.map(c => c.session.token), created.map(c => c.user))
+    server = await startPeer('redis-get.ts', { REDIS_URL: bench.redisUrl, KEY_PREFIX: bench.keyPrefix }, '/api/health', prof)
+  } else {
+    server = await startServer(bench, 'server', { SESSION_CACHE_TTL: cacheOn ? undefined : '0' }, prof)
+  }
+  await runLoad({ url: server.url, spec, connections: 100, durationS: 2 }) // warm the JIT before the measured part
+  const [cpu0, redis0] = [await processCpuUs(server.pid), await redisCpuUs(redis)]
+  const run = await runLoad({ url: server.url, spec, connections: 100, durationS: seconds })
+  const [cpu1, redis1] = [await processCpuUs(server.pid), await redisCpuUs(redis)]
+  await server.stop()
+  const label = `${target}${['health', 'floor'].includes(target) ? '' : `, cache ${cacheOn ? 'on' : 'off'}`}`
+  console.log(`${label}: ${run.reqPerSec} req/s${profiled ? ' under the profiler' : ''}, ${run.non2xx} non-2xx, ${run.errors} errors`)
+  console.log(`CPU per request: server ${((cpu1 - cpu0) / run.total).toFixed(1)} µs, Redis ${((redis1 - redis0) / run.total).toFixed(1)} µs (${run.total} requests)`)
+  if (profiled) {
+    const file = (await readdir(dir)).find(f => f.endsWith('.cpuprofile'))
+    if (!file) throw new Error('the server wrote no profile')
+    const profile = JSON.parse(await readFile(join(dir, file), 'utf8')) as Profile
+    console.log(summarize(profile).split(REPO_ROOT).join('./'))
+    console.log(`\nprofile: ${join(dir, file)}`)
+  }
+} finally {
+  await cleanRedis(redis, bench.keyPrefix).catch(() => {})
+  redis.disconnect()
+  await sql.end({ timeout: 5 })
+}
