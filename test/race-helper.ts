@@ -6,6 +6,7 @@
 // user's version afterwards). After a logout-all the password still works, so a login whose read
 // came after the commit is rightly honoured; after a password change or a disable no such login
 // succeeds at all. Expected: zero.
+import { decodeRecord } from '../src/auth/sessions/redis-record.js'
 import { createHash } from 'node:crypto'
 import type { Test } from 'tap'
 import type { Redis } from 'ioredis'
@@ -51,7 +52,7 @@ async function stillWorks ({ a, b }: Pair, c: { cookie?: string; access?: string
 }
 
 /**
- * the credential version a credential was issued under: the session's `cv` field, or the access
+ * the credential version a credential was issued under: the session record's cv, or the access
  * token's `cv` claim; 0 when it carries none (issued by code without versions)
  */
 async function versionOf (app: FastifyInstance, c: { cookie?: string; access?: string }): Promise<number> {
@@ -59,7 +60,7 @@ async function versionOf (app: FastifyInstance, c: { cookie?: string; access?: s
   const token = c.cookie!.split('=')[1]!
   const [tag, secret] = token.split('.') as [string, string]
   const key = `${app.config.redis.keyPrefix}{${tag}}:s:${createHash('sha256').update(secret).digest('base64url')}`
-  return Number(await (app.redis as Redis).hget(key, 'cv') ?? 0)
+  return decodeRecord(await (app.redis as Redis).get(key) ?? '')?.credentialVersion ?? 0
 }
 
 async function registerUser (app: FastifyInstance, email: string): Promise<string> {

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis'
 import { build, delay } from './helper.js'
 import { me, register, login } from './auth-helper.js'
 import { userTag } from '../src/auth/sessions/store.js'
+import { decodeRecord } from '../src/auth/sessions/redis-record.js'
 import { createHash } from 'node:crypto'
 
 function sessionKey (app: FastifyInstance, userId: string, token: string): string {
@@ -29,8 +30,9 @@ t.test('sliding renewal writes at most once per touch interval and keeps a used 
   const user = await register(app)
   const redis = app.redis as Redis
   const key = sessionKey(app, user.userId, user.token)
-  const seen = async (): Promise<string | null> => redis.hget(key, 'seen')
+  const seen = async (): Promise<number | undefined> => decodeRecord(await redis.get(key) ?? '')?.lastSeenAt
   const created = await seen()
+  t.ok(created !== undefined && created > 0, 'the record holds its last-seen time')
 
   await me(app, user.cookie)
   await me(app, user.cookie)

@@ -56,6 +56,7 @@ export const EnvSchema = Type.Object({
   MAX_SESSIONS_PER_USER: v({ default: '5', pattern: INT, form: 'an integer from 1 to 1000' }),
   SESSION_CACHE_TTL: v({ default: '5s', pattern: DURATION_PATTERN, form: 'how long a validated session may be served from process memory, such as 1s or 500ms; 0 turns the near cache off' }),
   SESSION_RESTORE_ON_START: v({ default: 'true', pattern: BOOL, form: 'true or false: an instance that finds Redis without its sentinel key at start restores the live sessions from Postgres' }),
+  SESSION_RECORD_FORMAT: v({ default: 'string', pattern: '^(string|hash)$', form: 'string or hash: how new session records are written in Redis; hash only while instances of a build before the string record still serve (a rolling upgrade)' }),
   SESSION_CACHE_MAX: v({ default: '100000', pattern: INT, form: 'sessions kept in the near cache, 1 to 10000000' }),
   COOKIE_SECURE: v({ default: 'auto', pattern: '^auto$|' + BOOL, form: 'auto (Secure in production), true or false' }),
 
@@ -127,6 +128,8 @@ export interface Config {
     readonly cacheMax: number
     /** a missing sentinel at start counts as lost Redis data (see sessions/restore.ts) */
     readonly restoreOnStart: boolean
+    /** how new records are written in Redis (both forms are always read) */
+    readonly recordFormat: 'string' | 'hash'
     readonly cookieSecure: boolean
     /** `__Host-sid` whenever the cookie is Secure (the prefix requires it), else `sid` */
     readonly cookieName: string
@@ -327,6 +330,7 @@ export function parseConfig (env: Env = process.env): { config: Config; warnings
       cacheTtlMs,
       cacheMax,
       restoreOnStart: bool(r.SESSION_RESTORE_ON_START),
+      recordFormat: r.SESSION_RECORD_FORMAT === 'hash' ? 'hash' : 'string',
       cookieSecure,
       cookieName: cookieSecure ? '__Host-sid' : 'sid'
     },

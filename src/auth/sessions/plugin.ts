@@ -47,7 +47,8 @@ export const sessionsPlugin = fp<{ config: Config }>(async (app, { config }) => 
     absoluteTimeoutMs: config.session.absoluteTimeoutMs,
     touchIntervalMs: config.session.touchIntervalMs,
     maxPerUser: config.session.maxPerUser,
-    reader
+    reader,
+    recordFormat: config.session.recordFormat
   }, cache ?? undefined, { records, breaker })
   app.decorate('sessions', store)
   app.decorate('sessionRecords', records)
