@@ -1,5 +1,5 @@
-// npm run bench:profile [-- --target=session|health|bearer|portfolios|floor] [--cache=on|off] [--seconds=N] [--no-prof]
-// Where one request's CPU goes: seeds a small bench set (100 users × 10 sessions, their JWTs),
+// npm run bench:profile [-- --target=session|health|bearer|portfolios|floor] [--cache=on|off] [--sessions=N] [--seconds=N] [--no-prof]
+// Where one request's CPU goes: seeds a bench set (100 users × 10 sessions by default, their JWTs),
 // starts the built server (or the one-GET floor peer) under `node --cpu-prof`, loads one route
 // with autocannon (-c 100), stops the server (which writes the profile) and prints the CPU time
 // per request of the server process and of Redis (from /proc and INFO, over the measured run),
@@ -26,9 +26,11 @@ const target = args.get('target') ?? 'session'
 const cacheOn = (args.get('cache') ?? 'off') === 'on'
 const seconds = Number(args.get('seconds') ?? 10)
 const profiled = !args.has('no-prof')
+// distinct cookies sent round robin: more than come back within the cache TTL is the cold path
+const sessionCount = Number(args.get('sessions') ?? 1000)
 const TARGETS = ['session', 'health', 'bearer', 'portfolios', 'floor']
-if (!TARGETS.includes(target) || !(seconds > 0)) {
-  console.error(`bench:profile: --target is one of ${TARGETS.join(', ')}; --seconds a positive number`)
+if (!TARGETS.includes(target) || !(seconds > 0) || !(Number.isInteger(sessionCount) && sessionCount >= 100)) {
+  console.error(`bench:profile: --target is one of ${TARGETS.join(', ')}; --seconds a positive number; --sessions a whole number from 100`)
   process.exit(2)
 }
 
@@ -84,10 +86,12 @@ const sql = postgres(bench.adminUrl, { max: 2, onnotice: () => {} })
 try {
   await prepareDatabase(bench.adminUrl)
   await cleanRedis(redis, bench.keyPrefix)
+  // at most 100 sessions a user (the bench's MAX_SESSIONS_PER_USER)
+  const userCount = Math.max(100, Math.ceil(sessionCount / 100))
   const users = await sql<{ id: string; email: string }[]>`
-    insert into users (email, password_hash) select 'profile-' || g || '@bench.test', 'x' from generate_series(1, 100) g returning id, email`
-  await sql`insert into portfolios (user_id, name) select u.id, 'Portfolio ' || g from users u, generate_series(1, 3) g`
-  const created = await createSessions(benchStore(redis, bench.config), users, 10)
+    insert into users (email, password_hash) select 'profile-' || g || '@bench.test', 'x' from generate_series(1, ${userCount}::int) g returning id, email`
+  await sql`insert into portfolios (user_id, name) select u.id, 'Portfolio ' || g from (select id from users limit 100) u, generate_series(1, 3) g`
+  const created = await createSessions(benchStore(redis, bench.config), users, Math.ceil(sessionCount / users.length))
   const jwt = createLegacyJwt(bench.config.jwt)
   const cookies = cookieHeaders(bench.config.session.cookieName, created.map(c => c.session.token))
   const spec = {

@@ -176,7 +176,9 @@ export function createSessionStore (redis: RedisClient, opts: SessionStoreOption
     const keyHash = sha256(token.slice(dot + 1))
     const key = sessionPrefix(tag) + keyHash
     if (cache?.active) {
-      const cached = await cache.lookup(key)
+      // a miss answers at once, without a promise to wait for
+      const pending = cache.lookup(key)
+      const cached = pending && await pending
       if (cached) {
         sessionCacheHits.inc()
         return cached
