@@ -1,6 +1,6 @@
-// npm run bench:profile [-- --target=session|health|bearer|portfolios|floor] [--cache=on|off] [--sessions=N] [--seconds=N] [--no-prof]
+// npm run bench:profile [-- --target=session|health|bearer|portfolios|portfolios-owner|floor|jwt|jwt-denylist] [--cache=on|off] [--sessions=N] [--seconds=N] [--no-prof]
 // Where one request's CPU goes: seeds a bench set (100 users × 10 sessions by default, their JWTs),
-// starts the built server (or the one-GET floor peer) under `node --cpu-prof`, loads one route
+// starts the built server (or a peer: the one-GET floor, @fastify/jwt, @fastify/jwt + deny list) under `node --cpu-prof`, loads one route
 // with autocannon (-c 100), stops the server (which writes the profile) and prints the CPU time
 // per request of the server process and of Redis (from /proc and INFO, over the measured run),
 // then the functions with the most self time, grouped by where they live (ours, fastify, ioredis,
@@ -28,7 +28,9 @@ const seconds = Number(args.get('seconds') ?? 10)
 const profiled = !args.has('no-prof')
 // distinct cookies sent round robin: more than come back within the cache TTL is the cold path
 const sessionCount = Number(args.get('sessions') ?? 1000)
-const TARGETS = ['session', 'health', 'bearer', 'portfolios', 'floor']
+const TARGETS = ['session', 'health', 'bearer', 'portfolios', 'portfolios-owner', 'floor', 'jwt', 'jwt-denylist']
+// the peers of bench/peers that need no seeding of their own beyond the floor's keys
+const PEERS: Record<string, string> = { floor: 'redis-get.ts', jwt: 'fastify-jwt.ts', 'jwt-denylist': 'fastify-jwt-denylist.ts' }
 if (!TARGETS.includes(target) || !(seconds > 0) || !(Number.isInteger(sessionCount) && sessionCount >= 100)) {
   console.error(`bench:profile: --target is one of ${TARGETS.join(', ')}; --seconds a positive number; --sessions a whole number from 100`)
   process.exit(2)
@@ -72,6 +74,16 @@ async function processCpuUs (pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10_000
 }
 
+/** CPU time so far of every postgres process of this machine (the server and its backends), in µs */
+async function postgresCpuUs (): Promise<number> {
+  let total = 0
+  for (const pid of (await readdir('/proc')).filter(d => /^\d+$/.test(d))) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+    if (/^\d+ \(postgres\) /.test(stat)) total += await processCpuUs(Number(pid)).catch(() => 0)
+  }
+  return total
+}
+
 /** Redis' own CPU time so far, in µs */
 async function redisCpuUs (redis: Redis): Promise<number> {
   const info = await redis.info('cpu')
@@ -94,31 +106,41 @@ try {
   const created = await createSessions(benchStore(redis, bench.config), users, Math.ceil(sessionCount / users.length))
   const jwt = createLegacyJwt(bench.config.jwt)
   const cookies = cookieHeaders(bench.config.session.cookieName, created.map(c => c.session.token))
+  const bearers = bearerHeaders(created.map(c => jwt.sign({ id: c.user.id, email: c.user.email, role: 'user' }, 1).token))
   const spec = {
     session: { path: '/api/auth/me', headerSets: cookies },
     portfolios: { path: '/api/portfolios', headerSets: cookies },
+    // rls-read's fair pair: the same server and session check, the same SELECT as the table owner
+    'portfolios-owner': { path: '/bench/portfolios-owner', headerSets: cookies },
     health: { path: '/api/health', headerSets: plainHeaders },
     floor: { path: '/api/auth/me', headerSets: cookieHeaders('sid', created.map(c => c.session.token)) },
-    bearer: { path: '/api/auth/me', headerSets: bearerHeaders(created.map(c => jwt.sign({ id: c.user.id, email: c.user.email, role: 'user' }, 1).token)) }
+    bearer: { path: '/api/auth/me', headerSets: bearers },
+    jwt: { path: '/api/auth/me', headerSets: bearers },
+    'jwt-denylist': { path: '/api/auth/me', headerSets: bearers }
   }[target]!
 
   const dir = await mkdtemp(join(tmpdir(), 'hallpass-profile-'))
   const prof = profiled ? ['--cpu-prof', '--cpu-prof-dir', dir] : []
   let server
-  if (target === 'floor') {
+  const peer = PEERS[target]
+  if (peer) {
     await seedFloorKeys(redis, bench.keyPrefix, created.map(c => c.session.token), created.map(c => c.user))
-    server = await startPeer('redis-get.ts', { REDIS_URL: bench.redisUrl, KEY_PREFIX: bench.keyPrefix }, '/api/health', prof)
+    const env = { REDIS_URL: bench.redisUrl, KEY_PREFIX: bench.keyPrefix, JWT_ACCESS_SECRET: bench.server.JWT_ACCESS_SECRET, JWT_ISSUER: bench.config.jwt.issuer, JWT_AUDIENCE: bench.config.jwt.audience }
+    server = await startPeer(peer, env, '/api/health', prof)
+  } else if (target === 'portfolios-owner') {
+    server = await startPeer('hallpass-with-bench-routes.ts', { ...bench.server, SESSION_CACHE_TTL: cacheOn ? undefined : '0' }, '/api/health', prof)
   } else {
     server = await startServer(bench, 'server', { SESSION_CACHE_TTL: cacheOn ? undefined : '0' }, prof)
   }
   await runLoad({ url: server.url, spec, connections: 100, durationS: 2 }) // warm the JIT before the measured part
-  const [cpu0, redis0] = [await processCpuUs(server.pid), await redisCpuUs(redis)]
+  const [cpu0, redis0, pg0] = [await processCpuUs(server.pid), await redisCpuUs(redis), await postgresCpuUs()]
   const run = await runLoad({ url: server.url, spec, connections: 100, durationS: seconds })
-  const [cpu1, redis1] = [await processCpuUs(server.pid), await redisCpuUs(redis)]
+  const [cpu1, redis1, pg1] = [await processCpuUs(server.pid), await redisCpuUs(redis), await postgresCpuUs()]
   await server.stop()
-  const label = `${target}${['health', 'floor'].includes(target) ? '' : `, cache ${cacheOn ? 'on' : 'off'}`}`
+  const label = `${target}${peer || target === 'health' ? '' : `, cache ${cacheOn ? 'on' : 'off'}`}`
   console.log(`${label}: ${run.reqPerSec} req/s${profiled ? ' under the profiler' : ''}, ${run.non2xx} non-2xx, ${run.errors} errors`)
-  console.log(`CPU per request: server ${((cpu1 - cpu0) / run.total).toFixed(1)} µs, Redis ${((redis1 - redis0) / run.total).toFixed(1)} µs (${run.total} requests)`)
+  const perRequest = (us: number): string => `${(us / run.total).toFixed(1)} µs`
+  console.log(`CPU per request: server ${perRequest(cpu1 - cpu0)}, Redis ${perRequest(redis1 - redis0)}, Postgres ${perRequest(pg1 - pg0)} (${run.total} requests)`)
   if (profiled) {
     const file = (await readdir(dir)).find(f => f.endsWith('.cpuprofile'))
     if (!file) throw new Error('the server wrote no profile')

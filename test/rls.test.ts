@@ -120,3 +120,20 @@ t.test('asUser: context first, same connection never leaks it, an error leaves n
 
   await t.rejects(db.asUser({ userId: 'not-a-uuid', role: 'user' }, tx => tx`insert into portfolios (user_id, name) values (${f.a}, 'x')`), { code: '42501' }, 'a malformed actor cannot write')
 })
+
+t.test('app.current_user_id() is inlined into the statement and answers a uuid or NULL, never an error', async t => {
+  const app = appSql(t)
+  // inlined: the plan shows the setting read itself, not a call of the SQL function (which
+  // would run the function executor, and plan its body, on every statement)
+  const plan = (await app.unsafe('explain (verbose) select (select app.current_user_id())')).map(r => String(r['QUERY PLAN'])).join('\n')
+  t.match(plan, /current_setting\('app\.user_id'::text, true\)/, 'the plan reads the setting directly')
+  t.notMatch(plan, /app\.current_user_id\(\)/, 'and calls no function')
+  const id = randomUUID()
+  const cases: [string, string | null][] = [[id, id], [id.toUpperCase(), id], ['', null], ['not-a-uuid', null], [` ${id}`, null], [`{${id}}`, null], [`urn:uuid:${id}`, null], [`${id}\n`, null]]
+  for (const [setting, expected] of cases) {
+    const [row] = await app.begin(async tx => tx<{ uid: string | null }[]>`select set_config('app.user_id', ${setting}, true), app.current_user_id() as uid`)
+    t.equal(row!.uid, expected, `${JSON.stringify(setting)} → ${String(expected)}`)
+  }
+  const [unset] = await app<{ uid: string | null }[]>`select app.current_user_id() as uid`
+  t.equal(unset!.uid, null, 'no setting → NULL')
+})
