@@ -8,6 +8,7 @@
 // --no-prof only the CPU per request is measured, without the profiler's own cost. Nothing here
 // goes into the report: CPU per request is what a change moves, req/s here is not a measurement.
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { postgresCpuUs, processCpuUs, redisCpuUs } from './lib/cpu.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
@@ -66,29 +67,6 @@ function summarize (profile: Profile): string {
   const pct = (n: number): string => `${(100 * n / total).toFixed(1).padStart(5)} %`
   const top = (m: Map<string, number>, n: number): string[] => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${pct(v)}  ${k}`)
   return [`${total} samples over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s`, '', 'self time by owner:', ...top(byOwner, 15), '', 'self time by function:', ...top(byFunction, 40)].join('\n')
-}
-
-/** user + system CPU time of a process so far, in µs (Linux /proc; clock ticks of 10 ms) */
-async function processCpuUs (pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
-
-/** CPU time so far of every postgres process of this machine (the server and its backends), in µs */
-async function postgresCpuUs (): Promise<number> {
-  let total = 0
-  for (const pid of (await readdir('/proc')).filter(d => /^\d+$/.test(d))) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
-    if (/^\d+ \(postgres\) /.test(stat)) total += await processCpuUs(Number(pid)).catch(() => 0)
-  }
-  return total
-}
-
-/** Redis' own CPU time so far, in µs */
-async function redisCpuUs (redis: Redis): Promise<number> {
-  const info = await redis.info('cpu')
-  const used = (name: string): number => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0)
-  return (used('used_cpu_user') + used('used_cpu_sys')) * 1e6
 }
 
 installCleanup()

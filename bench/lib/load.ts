@@ -5,6 +5,7 @@
 // two cores with the server, does no more per request than a constant request costs.
 import autocannon from 'autocannon'
 import { Samples, round, type Percentiles } from './stats.js'
+import type { CpuPerRequest } from './cpu.js'
 
 export interface RequestSpec {
   method?: 'GET' | 'POST' | 'DELETE'
@@ -44,6 +45,8 @@ export interface RunStats {
   statusCodes: Record<string, number>
   latencyMs: Percentiles
   durationS: number
+  /** CPU time per request of the process under test and of Redis (rounds measure it) */
+  cpu?: CpuPerRequest
 }
 
 export interface Measurement {

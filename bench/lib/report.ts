@@ -74,9 +74,10 @@ function table (head: string[], rows: string[][]): string {
 
 function throughputTable (ms: Measurement[], rounds: Map<string, SideRounds>): string {
   return table(
-    ['target', 'req/s (median round)', 'req/s per round', 'p50 / p97.5 / p99 ms at saturation', 'offered req/s', 'p50 / p97.5 / p99 ms at half rate', 'errors', 'non-2xx'],
+    ['target', 'req/s (median round)', 'req/s per round', 'CPU µs per request: server / Redis (median round)', 'p50 / p97.5 / p99 ms at saturation', 'offered req/s', 'p50 / p97.5 / p99 ms at half rate', 'errors', 'non-2xx'],
     ms.map(m => [
-      m.label, n(m.saturation.reqPerSec), rounds.get(m.key)?.reqPerSec.map(n).join(', ') ?? '—', trio(m.saturation),
+      m.label, n(m.saturation.reqPerSec), rounds.get(m.key)?.reqPerSec.map(n).join(', ') ?? '—',
+      m.saturation.cpu ? `${f(m.saturation.cpu.serverUs)} / ${f(m.saturation.cpu.redisUs)}` : '—', trio(m.saturation),
       m.halfRate ? n(m.halfRate.offered) : '—', m.halfRate ? trio(m.halfRate) : '—',
       String(m.saturation.errors + (m.halfRate?.errors ?? 0)), String(m.saturation.non2xx + (m.halfRate?.non2xx ?? 0))
     ]))

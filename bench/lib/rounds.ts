@@ -10,6 +10,7 @@ import { problemsOf, runLoad, type Measurement, type RequestSpec, type RunStats 
 import { firstReply } from './scenario-kit.js'
 import { validationBetween, validationSnapshot, type ValidationReading } from './metrics.js'
 import { round } from './stats.js'
+import { cpuPerRequest, cpuReading } from './cpu.js'
 
 export interface Side {
   child: Child
@@ -73,7 +74,9 @@ export async function measureInRounds (ctx: RunContext, group: string, sides: Si
     console.error(`bench:   ${group}: round ${r + 1} of ${shape.rounds}`)
     for (const s of order) {
       await runLoad({ url: s.child.url, spec: s.spec, connections: shape.connections, durationS: r === 0 ? shape.warmupS : shape.roundWarmupS })
-      runs.get(s.key)!.push(await runLoad({ url: s.child.url, spec: s.spec, connections: shape.connections, durationS: shape.roundS }))
+      const before = await cpuReading(s.child.pid, ctx.redis)
+      const run = await runLoad({ url: s.child.url, spec: s.spec, connections: shape.connections, durationS: shape.roundS })
+      runs.get(s.key)!.push({ ...run, cpu: cpuPerRequest(before, await cpuReading(s.child.pid, ctx.redis), run.total) })
       await pause(200)
     }
   }
