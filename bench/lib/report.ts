@@ -85,7 +85,7 @@ function throughputTable (ms: Measurement[], rounds: Map<string, SideRounds>): s
 
 /** ours ÷ the ceiling and each peer of the same rounds: median (min–max) */
 function ratioTable (measurements: Map<string, Measurement>, rounds: Map<string, SideRounds>): string {
-  const ours = ['session-validate:cache-on-1k', 'session-validate:cache-on-cold', 'session-validate:cache-off'].filter(k => measurements.has(k))
+  const ours = ['session-validate:cache-on-1k', 'session-validate:cache-on-cold', 'session-validate:cache-off', 'session-validate:cache-off-cold'].filter(k => measurements.has(k))
   const others = [['ceiling', 'ceiling'], ['peer:redis-get', 'one-GET floor'], ['peer:fastify-session', '@fastify/session'], ['peer:fastify-jwt', '@fastify/jwt']] as const
   const cell = (a: string, b: string): string => {
     const r = roundsRatio(rounds, a, b)

@@ -46,7 +46,9 @@ export function evaluateTargets (measurements: Map<string, Measurement>, rounds:
   ratioAtLeast('session-validate, cache off ÷ @fastify/session + connect-redis', 'session-validate:cache-off', 'peer:fastify-session', 2)
   ratioAtLeast('session-validate, cache off ÷ @fastify/jwt (stateless, not revocable)', 'session-validate:cache-off', 'peer:fastify-jwt', 1.2)
   ratioAtLeast('session-validate, cache on, 1,000 active sessions ÷ ceiling', 'session-validate:cache-on-1k', 'ceiling', 0.8)
-  ratioAtLeast('session-validate, cache on, cold (100,000 sessions) ÷ cache off', 'session-validate:cache-on-cold', 'session-validate:cache-off', 0.95)
+  // the same 100,000 cookies on both sides: the touches and mirror writes that many users cause
+  // are the same with or without the cache, so the ratio is the cache's own miss-path cost
+  ratioAtLeast('session-validate, cache on, cold (100,000 sessions) ÷ cache off, same sessions', 'session-validate:cache-on-cold', 'session-validate:cache-off-cold', 0.95)
   ratioAtLeast('legacy Bearer ÷ @fastify/jwt + Redis deny list', 'legacy-validate', 'peer:fastify-jwt-denylist', 1.0)
   ratioAtLeast('rls-read ÷ its fair pair (same server, owner SELECT)', 'rls-read', 'peer:rls-owner', 0.9)
   for (const key of ['session-validate:cache-on-1k', 'session-validate:cache-on-cold', 'session-validate:cache-off', 'legacy-validate', 'mixed']) {
