@@ -1,4 +1,4 @@
-// Our server (the same buildApp, config and session check) plus routes only the bench
+// Our server (the same built buildApp, config and session check) plus routes only the bench
 // registers, never shipped in src/:
 // - GET /bench/portfolios-owner: the fair peer of rls-read. The same authenticate hook finds the
 //   user; then the same SELECT as GET /api/portfolios runs as the table owner (DATABASE_ADMIN_URL,
@@ -8,15 +8,20 @@
 // - GET /metrics from prom-client's default registry, when the server does not serve it yet,
 //   so the bench can read hallpass_session_validation_seconds after each run.
 import { register } from 'prom-client'
-import { parseConfig } from '../../src/config/config.js'
-import { buildApp } from '../../src/app.js'
-import { createSql } from '../../src/infra/db.js'
-import { createDbGuard } from '../../src/infra/db-guard.js'
-import { portfolioPage } from '../../src/portfolio/queries/portfolios.js'
-import { toPage } from '../../src/portfolio/cursor.js'
-import { PageQuerySchema, PortfolioPageSchema } from '../../src/portfolio/schemas.js'
 import { serve } from './serve.js'
 import { unauthorized } from './me-schema.js'
+
+// The app and everything the owner route runs come from the build (dist/, made by `npm run bench`),
+// as the server the bench starts does: the same source transpiled by tsx at load cost about 10 µs
+// more of CPU per request (GET /api/health, npm run bench:profile), a handicap no peer carried.
+const fromBuild = async <T>(path: string): Promise<T> => await import(new URL(`../../dist/src/${path}`, import.meta.url).href) as T
+const { parseConfig } = await fromBuild<typeof import('../../src/config/config.js')>('config/config.js')
+const { buildApp } = await fromBuild<typeof import('../../src/app.js')>('app.js')
+const { createSql } = await fromBuild<typeof import('../../src/infra/db.js')>('infra/db.js')
+const { createDbGuard } = await fromBuild<typeof import('../../src/infra/db-guard.js')>('infra/db-guard.js')
+const { portfolioPage } = await fromBuild<typeof import('../../src/portfolio/queries/portfolios.js')>('portfolio/queries/portfolios.js')
+const { toPage } = await fromBuild<typeof import('../../src/portfolio/cursor.js')>('portfolio/cursor.js')
+const { PageQuerySchema, PortfolioPageSchema } = await fromBuild<typeof import('../../src/portfolio/schemas.js')>('portfolio/schemas.js')
 
 const { config } = parseConfig()
 const app = await buildApp(config)
