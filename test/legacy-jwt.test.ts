@@ -39,3 +39,27 @@ t.test('the authenticate hook accepts only a valid, pinned-HS256 token', async t
   }
   t.equal((await app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: 'Basic dXNlcjpwYXNz' } })).statusCode, 401, 'other schemes')
 })
+
+// Verified tokens are cached by the whole token: a repeat is served from memory, but never
+// outside the token's own validity, and never for another token that shares its signature.
+t.test('a repeated token: refused once it expires, and its signature vouches for no other payload', async t => {
+  const app = await build(t)
+  const user = await register(app)
+  const me = (token: string) => app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token) })
+
+  const exp = Math.floor(Date.now() / 1000) + 1
+  const shortLived = handMadeJwt(validClaims(user.userId, { exp }))
+  t.equal((await me(shortLived)).statusCode, 200, 'accepted while valid')
+  t.equal((await me(shortLived)).statusCode, 200, 'and again (the cached verification)')
+  await new Promise(resolve => setTimeout(resolve, exp * 1000 + 20 - Date.now()))
+  const late = await me(shortLived)
+  t.same([late.statusCode, late.json().code], [401, 'AUTH_REQUIRED'], 'refused after exp, though verified before')
+
+  const good = handMadeJwt(validClaims(user.userId))
+  t.equal((await me(good)).statusCode, 200)
+  const [header, , signature] = good.split('.')
+  const admin = Buffer.from(JSON.stringify(validClaims(user.userId, { role: 'admin' }))).toString('base64url')
+  const forged = await me(`${header}.${admin}.${signature}`)
+  t.same([forged.statusCode, forged.json().code], [401, 'AUTH_REQUIRED'], 'another payload under the cached signature')
+  t.equal((await me(good)).statusCode, 200, 'the genuine token still works')
+})

@@ -36,6 +36,24 @@ t.test('latency is labelled by route pattern, never the raw URL', async t => {
   t.match(text, /^process_cpu_seconds_total /m, 'the default process metrics')
 })
 
+t.test('each response is counted once, in the series of its route, method and status class', async t => {
+  const app = await build(t)
+  const count = 'hallpass_http_request_duration_seconds_count'
+  const health = { route: '/api/health', method: 'GET', status_class: '2xx' }
+  const before = await scrape(app)
+  for (let i = 0; i < 3; i++) t.equal((await app.inject('/api/health')).statusCode, 200)
+  t.equal((await app.inject({ method: 'DELETE', url: '/api/health' })).statusCode, 404)
+  t.equal((await app.inject('/no/such/route')).statusCode, 404)
+  t.equal((await app.inject('/api/auth/me')).statusCode, 401)
+  const after = await scrape(app)
+  t.equal(moved(before, after, count, health), 3, 'three health checks, one series')
+  t.equal(moved(before, after, count, { route: 'unmatched', method: 'DELETE', status_class: '4xx' }), 1, 'an unmatched method')
+  t.equal(moved(before, after, count, { route: 'unmatched', method: 'GET', status_class: '4xx' }), 1, 'an unmatched path')
+  t.equal(moved(before, after, count, { route: '/api/auth/me', method: 'GET', status_class: '4xx' }), 1, 'a refused call')
+  t.equal(moved(before, after, count, { route: '/api/health', status_class: '4xx' }), 0, 'no stray series')
+  t.equal(moved(before, after, 'hallpass_http_request_duration_seconds_bucket', { ...health, le: '+Inf' }), 3, 'the +Inf bucket agrees')
+})
+
 t.test('a revocation records a propagation sample and its reason', async t => {
   // a legacy logout publishes from TypeScript, stamped with the time it was published
   const app = await build(t, { NEW_AUTH_PERCENTAGE: '0' })

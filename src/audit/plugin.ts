@@ -45,9 +45,10 @@ export const auditPlugin = fp<{ audit?: Partial<AuditOptions> }>(async (app, opt
   })
   // refusals that happen before any route runs (CSRF, per-IP limits) are audited here, by
   // their house code, so core hooks need not know about the audit log
-  app.addHook('onError', async (request, _reply, error) => {
+  // callback style: it runs on every error reply, and most are not these two
+  app.addHook('onError', (request, _reply, error, done) => {
     const code = (error as { code?: unknown }).code
-    if (code !== 'CSRF_ORIGIN_REJECTED' && code !== 'RATE_LIMITED') return
+    if (code !== 'CSRF_ORIGIN_REJECTED' && code !== 'RATE_LIMITED') { done(); return }
     app.audit.tally({
       type: code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'CSRF_REFUSED',
       // request.auth is typed by the auth layer above this one: read it structurally
@@ -56,6 +57,7 @@ export const auditPlugin = fp<{ audit?: Partial<AuditOptions> }>(async (app, opt
       userAgent: request.headers['user-agent'] ?? null,
       details: { route: request.routeOptions.url ?? null, method: request.method }
     })
+    done()
   })
   // Shutdown: preClose runs once the server refuses new requests, while the in-flight ones
   // finish; onClose writes what those recorded. Both retry until the grace period's end less

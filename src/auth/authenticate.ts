@@ -5,7 +5,7 @@
 // cookie that no longer validates is cleared on the reply and remembered (request.sessionEnded),
 // so a guard answers 401 SESSION_EXPIRED instead of the anonymous AUTH_REQUIRED.
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
 import './context.js'
 import { browserFamily } from './sessions/device.js'
@@ -41,24 +41,40 @@ export const authenticatePlugin = fp<{ config: Config }>(async (app, { config })
     })
   }
 
-  app.decorateRequest('auth', null)
-  app.decorateRequest('sessionEnded', false)
-  app.addHook('onRequest', async (request, reply) => {
-    const token = request.cookies[cookieName]
-    if (token) {
-      const session = await app.sessions.validate(token)
-      if (session) {
-        request.auth = { mode: 'session', userId: session.userId, email: session.email, role: session.role, sessionPublicId: session.publicId }
-        if (session.touched) app.sessionMirror.seen(session.publicId, session.lastSeenAt, session.idleExpiresAt)
-        checkAnomaly(request, session)
-        return
-      }
-      request.sessionEnded = true
-      clearSessionCookie(reply, config)
+  // a session cookie: validated and slid; one that no longer validates is cleared and the
+  // Bearer header, if any, is tried next
+  const withSession = async (request: FastifyRequest, reply: FastifyReply, token: string): Promise<void> => {
+    const session = await app.sessions.validate(token)
+    if (session) {
+      request.auth = { mode: 'session', userId: session.userId, email: session.email, role: session.role, sessionPublicId: session.publicId }
+      if (session.touched) app.sessionMirror.seen(session.publicId, session.lastSeenAt, session.idleExpiresAt)
+      checkAnomaly(request, session)
+      return
     }
+    request.sessionEnded = true
+    clearSessionCookie(reply, config)
     const authorization = request.headers.authorization
     if (authorization?.startsWith('Bearer ')) {
       request.auth = await verifyAccessToken(app, authorization.slice(7))
     }
+  }
+
+  app.decorateRequest('auth', null)
+  app.decorateRequest('sessionEnded', false)
+  // Callback style, not async: a request without a credential (health probes, pages, the
+  // login itself) goes on at once with no promise made, and a Bearer request makes only the
+  // deny-list check's.
+  app.addHook('onRequest', (request, reply, done) => {
+    const token = request.cookies[cookieName]
+    if (token) {
+      withSession(request, reply, token).then(() => { done() }, done)
+      return
+    }
+    const authorization = request.headers.authorization
+    if (authorization?.startsWith('Bearer ')) {
+      verifyAccessToken(app, authorization.slice(7)).then(auth => { request.auth = auth; done() }, done)
+      return
+    }
+    done()
   })
 }, { name: 'authenticate', dependencies: ['sessions', 'legacy', 'audit'] })

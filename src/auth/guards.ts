@@ -1,6 +1,7 @@
 // Route-level guards, used as `onRequest: requireUser` so an anonymous request is refused
-// before its body is even read.
-import type { FastifyRequest } from 'fastify'
+// before its body is even read. Callback style, not async: every guarded request runs one,
+// and an async hook costs a promise and a microtask turn each time.
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { Errors } from '../core/errors.js'
 import type { AuthContext } from './context.js'
 import { unauthenticatedError } from './legacy/retirement.js'
@@ -9,13 +10,15 @@ import { unauthenticatedError } from './legacy/retirement.js'
 const unauthenticated = (request: FastifyRequest): Error =>
   request.sessionEnded ? new Errors.SESSION_EXPIRED() : unauthenticatedError(request)
 
-export async function requireUser (request: FastifyRequest): Promise<void> {
-  if (!request.auth) throw unauthenticated(request)
+export function requireUser (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (!request.auth) done(unauthenticated(request))
+  else done()
 }
 
-export async function requireAdmin (request: FastifyRequest): Promise<void> {
-  if (!request.auth) throw unauthenticated(request)
-  if (request.auth.role !== 'admin') throw new Errors.AUTH_FORBIDDEN()
+export function requireAdmin (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (!request.auth) done(unauthenticated(request))
+  else if (request.auth.role !== 'admin') done(new Errors.AUTH_FORBIDDEN())
+  else done()
 }
 
 /** the caller of a route guarded by requireUser/requireAdmin */

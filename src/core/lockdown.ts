@@ -23,7 +23,9 @@ export function lockRoutesInScope (app: FastifyInstance): void {
 export const lockdownPlugin = fp<{ config: Config }>(async (app, { config }) => {
   if (!config.rollout.securityLockdown) return
   app.log.warn('SECURITY_LOCKDOWN is on: logins, refreshes, data and admin routes answer 503')
-  app.addHook('onRequest', async request => {
-    if (request.routeOptions.config.lockdown === true) throw new Errors.SECURITY_LOCKDOWN()
+  // callback style: no promise per request while the flag is on
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.lockdown === true) done(new Errors.SECURITY_LOCKDOWN())
+    else done()
   })
 }, { name: 'lockdown' })

@@ -70,10 +70,32 @@ function setsSessionCookie (reply: FastifyReply, cookieName: string): boolean {
   return cookies.some(c => c.startsWith(`${cookieName}=`) && !/max-age=0|expires=thu, 01 jan 1970/i.test(c))
 }
 
-function observeResponse (config: Config, request: FastifyRequest, reply: FastifyReply, code: string | undefined, window: ErrorWindow): void {
+interface DurationChild { observe: (seconds: number) => void }
+
+/**
+ * The request-duration histogram's child for one route, method and status class, made once and
+ * kept: no label object or template string per request. As bounded as the metric's own series
+ * (route patterns, the methods Node's parser accepts, six classes).
+ */
+function durationSeries (): (route: string, method: string, status: number) => DurationChild {
+  const byRoute = new Map<string, Map<string, DurationChild[]>>()
+  return (route, method, status) => {
+    let byMethod = byRoute.get(route)
+    if (!byMethod) byRoute.set(route, byMethod = new Map())
+    let byClass = byMethod.get(method)
+    if (!byClass) byMethod.set(method, byClass = [])
+    const statusClass = Math.floor(status / 100)
+    let child = byClass[statusClass]
+    if (!child) byClass[statusClass] = child = httpDuration.labels({ route, method, status_class: `${statusClass}xx` })
+    return child
+  }
+}
+
+function observeResponse (config: Config, request: FastifyRequest, reply: FastifyReply, code: string | undefined, window: ErrorWindow,
+  duration: ReturnType<typeof durationSeries>): void {
   const route = request.routeOptions.url ?? 'unmatched'
   const status = reply.statusCode
-  httpDuration.observe({ route, method: request.method, status_class: `${Math.floor(status / 100)}xx` }, reply.elapsedTime / 1000)
+  duration(route, request.method, status).observe(reply.elapsedTime / 1000)
 
   if (route.startsWith('/api/auth/') || carriesCredentials(request, config)) {
     // an auth error is the server's failure, never the client's: 401/403/429 are answers
@@ -128,16 +150,22 @@ export const opsPlugin = fp<{ config: Config }>(async (app, { config }) => {
   const errors = createErrorWindow()
   const latency = createLatencyWindow()
   const codes = new WeakMap<FastifyRequest, string>()
+  const duration = durationSeries()
 
-  app.addHook('onRequest', async request => {
+  // callback style, not async: these run on every request, and an async hook costs a promise
+  // and a microtask turn each time
+  app.addHook('onRequest', (request, _reply, done) => {
     if (request.ws && request.routeOptions.url === '/ws/prices') wsUpgrades.inc()
+    done()
   })
-  app.addHook('onError', async (request, _reply, error) => {
+  app.addHook('onError', (request, _reply, error, done) => {
     const code = (error as { code?: unknown }).code
     if (typeof code === 'string') codes.set(request, code)
+    done()
   })
-  app.addHook('onResponse', async (request, reply) => {
-    observeResponse(config, request, reply, codes.get(request), errors)
+  app.addHook('onResponse', (request, reply, done) => {
+    observeResponse(config, request, reply, codes.get(request), errors, duration)
+    done()
   })
   app.audit.observe(event => auditEvents.inc({ type: event.type }))
 
