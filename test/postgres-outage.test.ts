@@ -124,6 +124,7 @@ t.test('Postgres stopped under load: answered fast, sessions unaffected, heals b
   t.ok(messages.filter(m => m.level >= 40).length < 20, 'a handful of warn and error lines for the whole outage')
   const opened = messages.filter(m => m.msg.startsWith('postgres: circuit open'))
   t.equal(opened.length, 1, 'the breaker opening is logged once for the outage, not at every failed probe')
-  t.match(opened[0]?.reason, /ECONNREFUSED|CONNECTION_CLOSED|no answer/)
+  // a stopping Postgres resets the connections it had, then refuses new ones: either may come first
+  t.match(opened[0]?.reason, /ECONNREFUSED|ECONNRESET|CONNECTION_CLOSED|no answer/)
   t.equal(messages.filter(m => m.msg.startsWith('postgres: circuit closed')).length, 1, 'and its closing once')
 })

@@ -166,7 +166,11 @@ t.test('legacy sockets: the auth message, its timeout, a deny-listed token, expi
   const fresh = refreshed.json().auth.accessToken as string
   s.send({ type: 'auth', token: fresh })
   await s.next(f => f.type === 'ready' && s.frames.filter(x => x.type === 'ready').length === 2)
-  await sleep(2000)
+  // exp has whole seconds: wait for the first token's own expiry, not a fixed time, or a login
+  // late in a second leaves the fresh token ending before a fixed wait does
+  const expiresAt = (jwt: string): number => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()).exp * 1000
+  t.ok(expiresAt(fresh) >= expiresAt(live.accessToken) + 1000, 'the fresh token ends at least a second later')
+  await sleep(Math.max(0, expiresAt(live.accessToken) + 250 - Date.now()))
   t.equal(b(s), 'open', 'still open after the first token expired, thanks to the re-auth')
   const expired = await s.closed
   t.equal(expired.code, 4401, 'closed when the fresh token expired')
