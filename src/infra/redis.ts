@@ -72,6 +72,11 @@ export function waitForReady (client: RedisClient, ms: number): Promise<boolean>
 declare module 'fastify' {
   interface FastifyInstance {
     redis: RedisClient
+    /**
+     * the hot path's reads (session MGET, deny-list MGET), auto-pipelined on a connection of their
+     * own: every read of one event-loop turn leaves in one socket write. Scripts and writes stay on `redis`.
+     */
+    redisReader: RedisClient
   }
 }
 
@@ -85,10 +90,16 @@ export const redisPlugin = fp<{ config: Config; client?: RedisClient }>(async (a
   })
   client.on('ready', () => { lastError = '' })
   app.decorate<RedisClient>('redis', client)
+  // its errors are the main client's too, which logs them once per change
+  const reader = autoPipelinedReader(client)
+  reader.on('error', () => {})
+  app.decorate<RedisClient>('redisReader', reader)
   app.addHook('onReady', async () => {
     if (!(await waitForReady(client, 3000))) app.log.warn('redis not ready yet; readiness will report it')
+    await waitForReady(reader, 3000)
   })
   app.addHook('onClose', async () => {
+    await reader.quit().catch(() => reader.disconnect())
     if (opts.client) return // the caller owns it
     await client.quit().catch(() => client.disconnect())
   })

@@ -4,7 +4,6 @@ import fp from 'fastify-plugin'
 import type { Config } from '../../config/config.js'
 import { createLegacyJwt, type LegacyJwt } from './jwt.js'
 import { createDenyList, type DenyList } from './deny-list.js'
-import { autoPipelinedReader, waitForReady } from '../../infra/redis.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,13 +14,8 @@ declare module 'fastify' {
 
 export const legacyPlugin = fp<{ config: Config }>(async (app, { config }) => {
   app.decorate('legacyJwt', createLegacyJwt(config.jwt))
-  // the deny-list check's MGET, auto-pipelined on a connection of its own (infra/redis.ts); its
-  // errors are the main client's too, which logs them once per change
-  const reader = autoPipelinedReader(app.redis)
-  reader.on('error', () => {})
-  app.addHook('onReady', async () => { await waitForReady(reader, 3000) })
-  app.addHook('onClose', async () => { await reader.quit().catch(() => reader.disconnect()) })
-  const denyList = createDenyList(app.redis, app.db.sql, config.redis.keyPrefix, app.log, config.jwt.accessTtlMs, reader)
+  // the deny-list check's MGET shares the session check's auto-pipelined reader (infra/redis.ts)
+  const denyList = createDenyList(app.redis, app.db.sql, config.redis.keyPrefix, app.log, config.jwt.accessTtlMs, app.redisReader)
   app.decorate('denyList', denyList)
 
   const reload = (): void => {

@@ -8,7 +8,6 @@ import { createSessionMirror, type SessionMirror } from './mirror.js'
 import { createSessionCache, type SessionCache } from './cache.js'
 import { createSessionRecords, type SessionRecords } from './records.js'
 import { createRedisBreaker } from './redis-breaker.js'
-import { autoPipelinedReader, waitForReady } from '../../infra/redis.js'
 import { createSessionRestorer, type SessionRestorer } from './restore.js'
 
 declare module 'fastify' {
@@ -35,19 +34,13 @@ export const sessionsPlugin = fp<{ config: Config }>(async (app, { config }) => 
   if (cache) app.addHook('onClose', () => cache.close())
   const records = createSessionRecords(app.db.sql)
   const breaker = createRedisBreaker(app.log)
-  // the session check's reads, auto-pipelined on a connection of their own (infra/redis.ts);
-  // its errors are the main client's too, which logs them once per change
-  const reader = autoPipelinedReader(app.redis)
-  reader.on('error', () => {})
-  app.addHook('onReady', async () => { await waitForReady(reader, 3000) })
-  app.addHook('onClose', async () => { await reader.quit().catch(() => reader.disconnect()) })
   const store = createSessionStore(app.redis, {
     keyPrefix: config.redis.keyPrefix,
     idleTimeoutMs: config.session.idleTimeoutMs,
     absoluteTimeoutMs: config.session.absoluteTimeoutMs,
     touchIntervalMs: config.session.touchIntervalMs,
     maxPerUser: config.session.maxPerUser,
-    reader,
+    reader: app.redisReader,
     recordFormat: config.session.recordFormat
   }, cache ?? undefined, { records, breaker })
   app.decorate('sessions', store)
